@@ -1,0 +1,4 @@
+export * from "./platform-tokens.js";
+export * from "./run-service-main.js";
+export * from "./service-spec.js";
+export * from "./start-grpc-service.js";

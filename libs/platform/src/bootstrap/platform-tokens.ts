@@ -1,0 +1,4 @@
+/** Injection tokens for what the platform hands every service module. */
+export const SERVICE_CONFIG = Symbol.for("exits.platform.ServiceConfig");
+export const SERVICE_LOGGER = Symbol.for("exits.platform.JsonLogger");
+export const SERVICE_METRICS = Symbol.for("exits.platform.ServiceMetrics");

@@ -1,0 +1,3 @@
+export * from "./config-error.js";
+export * from "./env-reader.js";
+export * from "./service-config.js";

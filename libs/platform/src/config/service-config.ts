@@ -1,0 +1,58 @@
+import { isAbsolute, resolve } from "node:path";
+import { EnvReader } from "./env-reader.js";
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const EXECUTION_PROVIDERS = ["auto", "cpu", "cuda"] as const;
+export type ExecutionProviderChoice = (typeof EXECUTION_PROVIDERS)[number];
+
+/**
+ * Everything a service reads from its environment, parsed and validated once at startup.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | EXITS_GRPC_HOST | 0.0.0.0 | address the gRPC server binds |
+ * | EXITS_GRPC_PORT | per service (50051…50056) | gRPC port; 0 picks a free port |
+ * | EXITS_METRICS_PORT | gRPC port + 1000 | Prometheus `/metrics` HTTP port; 0 picks a free port |
+ * | EXITS_GRPC_MAX_MESSAGE_MB | 64 | largest gRPC message accepted or sent, in MiB |
+ * | EXITS_SHUTDOWN_GRACE_MS | 30000 | how long SIGTERM waits for in-flight calls before cancelling them |
+ * | EXITS_LOG_LEVEL | info | debug, info, warn or error |
+ * | EXITS_DATA_DIR | ./.exits-data | datasets, models, checkpoints and exports |
+ * | EXITS_EXECUTION_PROVIDER | auto | ONNX Runtime provider: auto (CUDA if present), cpu, cuda |
+ * | EXITS_INTRA_OP_THREADS | 2 | ONNX Runtime intra-op threads |
+ */
+export interface ServiceConfig {
+  readonly service: string;
+  readonly grpcHost: string;
+  readonly grpcPort: number;
+  readonly metricsPort: number;
+  readonly maxMessageBytes: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+  readonly dataDir: string;
+  readonly executionProvider: ExecutionProviderChoice;
+  readonly intraOpThreads: number;
+}
+
+export function loadServiceConfig(
+  service: string,
+  defaultGrpcPort: number,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ServiceConfig {
+  const read = new EnvReader(env);
+  const grpcPort = read.integer("EXITS_GRPC_PORT", defaultGrpcPort, { min: 0, max: 65535 });
+  const dataDir = read.string("EXITS_DATA_DIR", ".exits-data");
+  return {
+    service,
+    grpcHost: read.host("EXITS_GRPC_HOST", "0.0.0.0"),
+    grpcPort,
+    metricsPort: read.integer("EXITS_METRICS_PORT", grpcPort === 0 ? 0 : grpcPort + 1000, { min: 0, max: 65535 }),
+    maxMessageBytes: read.integer("EXITS_GRPC_MAX_MESSAGE_MB", 64, { min: 1, max: 2047 }) * 1024 * 1024,
+    shutdownGraceMs: read.integer("EXITS_SHUTDOWN_GRACE_MS", 30_000, { min: 0, max: 3_600_000 }),
+    logLevel: read.oneOf("EXITS_LOG_LEVEL", LOG_LEVELS, "info"),
+    dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir),
+    executionProvider: read.oneOf("EXITS_EXECUTION_PROVIDER", EXECUTION_PROVIDERS, "auto"),
+    intraOpThreads: read.integer("EXITS_INTRA_OP_THREADS", 2, { min: 1, max: 256 }),
+  };
+}

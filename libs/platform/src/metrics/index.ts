@@ -1,0 +1,2 @@
+export * from "./metrics-http-server.js";
+export * from "./service-metrics.js";

@@ -1,0 +1,3 @@
+export * from "./health-probe.js";
+export * from "./metrics-probe.js";
+export * from "./reflection-probe.js";
