@@ -45,7 +45,7 @@ export class HealthService {
   }
 
   addToServer(server: grpc.Server): void {
-    const definition = (healthPackageDefinition()["grpc.health.v1.Health"] as ServiceDefinition) ?? undefined;
+    const definition = healthPackageDefinition()["grpc.health.v1.Health"] as ServiceDefinition;
     server.addService(definition as unknown as grpc.ServiceDefinition, {
       check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const status = this.statuses.get(call.request.service);
@@ -55,8 +55,8 @@ export class HealthService {
       },
       watch: (call: WatchCall) => {
         const service = call.request.service;
-        let calls = this.watchers.get(service);
-        if (!calls) this.watchers.set(service, (calls = new Set()));
+        const calls = this.watchers.get(service) ?? new Set<WatchCall>();
+        this.watchers.set(service, calls);
         calls.add(call);
         call.on("cancelled", () => calls.delete(call));
         call.write({ status: this.statuses.get(service) ?? "SERVICE_UNKNOWN" });
