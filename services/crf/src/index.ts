@@ -1,0 +1,3 @@
+export * from "./crf.controller.js";
+export * from "./crf.module.js";
+export * from "./crf.service-spec.js";

@@ -1,0 +1,3 @@
+export * from "./mask.controller.js";
+export * from "./mask.module.js";
+export * from "./mask.service-spec.js";

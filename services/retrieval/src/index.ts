@@ -1,0 +1,3 @@
+export * from "./retrieval.controller.js";
+export * from "./retrieval.module.js";
+export * from "./retrieval.service-spec.js";

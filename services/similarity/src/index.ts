@@ -1,0 +1,3 @@
+export * from "./similarity.controller.js";
+export * from "./similarity.module.js";
+export * from "./similarity.service-spec.js";

@@ -1,0 +1,5 @@
+import { Module } from "@nestjs/common";
+import { SimilarityController } from "./similarity.controller.js";
+
+@Module({ controllers: [SimilarityController] })
+export class SimilarityModule {}

@@ -1,0 +1,3 @@
+export * from "./trainer.controller.js";
+export * from "./trainer.module.js";
+export * from "./trainer.service-spec.js";

@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { after, before, describe, test } from "node:test";
+import { PROTO_LOADER_OPTIONS, PROTO_ROOT, SERVICE_PROTOS } from "@exits/contracts";
+import {
+  checkHealth,
+  listServicesByReflection,
+  metricSample,
+  type RunningService,
+  scrapeMetrics,
+  startGrpcService,
+} from "@exits/platform";
+import * as grpc from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { loadServiceSpec, SERVICE_NAMES } from "../../libs/cli/src/service-registry.js";
+
+const repoRoot = new URL("../../", import.meta.url).pathname;
+const env = { EXITS_GRPC_HOST: "127.0.0.1", EXITS_GRPC_PORT: "0", EXITS_METRICS_PORT: "0", EXITS_LOG_LEVEL: "error" };
+
+interface MethodInfo {
+  name: string;
+  path: string;
+  responseStream: boolean;
+  requestStream: boolean;
+}
+
+/** A grpc-js client of one service, built from the committed .proto, plus its method table. */
+function clientFor(name: keyof typeof SERVICE_PROTOS, address: string) {
+  const { protoFile, fullName } = SERVICE_PROTOS[name];
+  const definition = loadSync(`${PROTO_ROOT}/${protoFile}`, PROTO_LOADER_OPTIONS);
+  const service = definition[fullName] as Record<
+    string,
+    { path: string; requestStream: boolean; responseStream: boolean }
+  >;
+  const Client = grpc.makeGenericClientConstructor(service as never, fullName);
+  const client = new Client(address, grpc.credentials.createInsecure()) as unknown as grpc.Client &
+    Record<string, (...args: unknown[]) => unknown>;
+  const methods: MethodInfo[] = Object.entries(service).map(([methodName, m]) => ({
+    name: methodName,
+    path: m.path,
+    responseStream: m.responseStream,
+    requestStream: m.requestStream,
+  }));
+  return { client, methods };
+}
+
+/** Calls one method with an empty request and resolves to the gRPC error it answers. */
+function callExpectingError(
+  client: Record<string, (...args: unknown[]) => unknown>,
+  method: MethodInfo,
+): Promise<grpc.ServiceError> {
+  const deadline = Date.now() + 5000;
+  return new Promise((resolve, reject) => {
+    if (method.responseStream) {
+      const stream = client[method.name]({}, { deadline }) as grpc.ClientReadableStream<unknown>;
+      stream.on("data", () => reject(new Error(`${method.path} streamed data`)));
+      stream.on("error", resolve);
+      stream.on("end", () => reject(new Error(`${method.path} ended without an error`)));
+    } else {
+      client[method.name]({}, { deadline }, (error: grpc.ServiceError | null) =>
+        error ? resolve(error) : reject(new Error(`${method.path} answered OK`)),
+      );
+    }
+  });
+}
+
+for (const name of SERVICE_NAMES) {
+  describe(`${name} service over real gRPC on loopback`, () => {
+    let service: RunningService;
+    let address: string;
+    const fullName = SERVICE_PROTOS[name].fullName;
+
+    before(async () => {
+      service = await startGrpcService(await loadServiceSpec(name), env);
+      address = `127.0.0.1:${service.grpcPort}`;
+    });
+    after(() => service.shutdown("test over"));
+
+    test("health is SERVING for the server and for the service", async () => {
+      assert.equal(await checkHealth(address, ""), "SERVING");
+      assert.equal(await checkHealth(address, fullName), "SERVING");
+    });
+
+    test("reflection lists the service", async () => {
+      assert.ok((await listServicesByReflection(address)).includes(fullName));
+    });
+
+    test("every RPC not yet implemented answers UNIMPLEMENTED saying so, and /metrics counts it", async () => {
+      const { client, methods } = clientFor(name, address);
+      try {
+        assert.ok(methods.length >= 2, `${fullName} has ${methods.length} methods`);
+        for (const method of methods) {
+          const error = await callExpectingError(client, method);
+          assert.equal(grpc.status[error.code], "UNIMPLEMENTED", `${method.path}: ${error.details}`);
+          assert.match(error.details, /is not implemented yet; it arrives with .*method\.md/);
+        }
+        const exposition = await scrapeMetrics("127.0.0.1", service.metricsPort);
+        for (const method of methods) {
+          const count = metricSample(exposition, "exits_grpc_server_handling_seconds_count", {
+            method: method.path,
+            code: "UNIMPLEMENTED",
+          });
+          assert.equal(count, 1, `histogram sample for ${method.path}`);
+        }
+      } finally {
+        client.close();
+      }
+    });
+  });
+}
+
+describe("`exits serve` as a process", () => {
+  const cli = ["--conditions=source", "--import", "./tools/register.mjs", "libs/cli/src/main.ts"];
+
+  test("serve mask starts, answers health, and exits 0 on SIGTERM", async () => {
+    const child = spawn(process.execPath, [...cli, "serve", "mask"], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, EXITS_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = "";
+        child.once("exit", (code) => reject(new Error(`exited early with ${code}`)));
+        child.stdout!.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          const started = out.split("\n").find((line) => line.includes('"msg":"service started"'));
+          if (started) resolve(JSON.parse(started).grpcPort);
+        });
+      });
+      assert.equal(await checkHealth(`127.0.0.1:${port}`, SERVICE_PROTOS.mask.fullName), "SERVING");
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      assert.equal(code, 0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  test("a bad configuration value stops startup with exit code 2 and names the variable", async () => {
+    const child = spawn(process.execPath, [...cli, "serve", "crf"], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, EXITS_GRPC_MAX_MESSAGE_MB: "lots" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const [code] = await once(child, "exit");
+    assert.equal(code, 2);
+    assert.match(stderr, /EXITS_GRPC_MAX_MESSAGE_MB: expected an integer, got "lots"/);
+  });
+
+  test("an unknown service name is refused with the list of services", async () => {
+    const child = spawn(process.execPath, [...cli, "serve", "segmenter"], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const [code] = await once(child, "exit");
+    assert.equal(code, 2);
+    assert.match(
+      stderr,
+      /unknown service "segmenter"; choose one of similarity, retrieval, trainer, crf, mask, exporter/,
+    );
+  });
+});
