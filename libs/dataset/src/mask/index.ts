@@ -1,0 +1,6 @@
+export * from "./connected-components.js";
+export * from "./mask-types.js";
+export * from "./polygon.js";
+export * from "./rle-dense.js";
+export * from "./rle-ops.js";
+export * from "./rle-string.js";

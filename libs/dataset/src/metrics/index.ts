@@ -1,0 +1,3 @@
+export * from "./format-report.js";
+export * from "./mask-metrics.js";
+export * from "./point-metrics.js";
