@@ -1,0 +1,3 @@
+export * from "./lower.js";
+export * from "./op-table.js";
+export * from "./tensor-proto.js";
