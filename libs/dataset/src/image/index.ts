@@ -1,0 +1,3 @@
+export * from "./decode-image.js";
+export * from "./encode-image.js";
+export * from "./rgb-image.js";

@@ -1,0 +1,3 @@
+export * from "./contact-sheet.js";
+export * from "./overlay.js";
+export * from "./palette.js";

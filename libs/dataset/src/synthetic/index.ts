@@ -1,0 +1,5 @@
+export * from "./prng.js";
+export * from "./scene.js";
+export * from "./shapes.js";
+export * from "./synthetic-dataset.js";
+export * from "./textures.js";
