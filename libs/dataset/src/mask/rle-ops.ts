@@ -79,36 +79,49 @@ export function bboxIou(dt: Bbox, gt: Bbox, crowd = false): number {
   return i / (crowd ? da : da + gt[2] * gt[3] - i);
 }
 
-function countsIou(a: number[], b: number[], crowd: boolean): number {
+/**
+ * Walks two run-length sequences of the same total length together, calling `visit` once per
+ * stretch where neither changes value (`last` on the final stretch). Both pycocotools' IoU and
+ * merge are this walk with a different visitor.
+ */
+function forEachAlignedRun(
+  a: number[],
+  b: number[],
+  visit: (length: number, inA: boolean, inB: boolean, last: boolean) => void,
+): void {
   let ca = a[0] ?? 0;
   let cb = b[0] ?? 0;
   let ia = 1;
   let ib = 1;
   let va = false;
   let vb = false;
-  let inter = 0;
-  let union = 0;
-  let ct = 1;
-  while (ct > 0) {
+  let remaining = 1;
+  while (remaining > 0) {
     const c = Math.min(ca, cb);
-    if (va || vb) {
-      union += c;
-      if (va && vb) inter += c;
-    }
-    ct = 0;
+    const inA = va;
+    const inB = vb;
     ca -= c;
     if (!ca && ia < a.length) {
       ca = a[ia++]!;
       va = !va;
     }
-    ct += ca;
     cb -= c;
     if (!cb && ib < b.length) {
       cb = b[ib++]!;
       vb = !vb;
     }
-    ct += cb;
+    remaining = ca + cb;
+    visit(c, inA, inB, remaining === 0);
   }
+}
+
+function countsIou(a: number[], b: number[], crowd: boolean): number {
+  let inter = 0;
+  let union = 0;
+  forEachAlignedRun(a, b, (c, inA, inB) => {
+    if (inA || inB) union += c;
+    if (inA && inB) inter += c;
+  });
   if (inter === 0) return 0;
   if (crowd) {
     union = 0;
@@ -152,37 +165,17 @@ export function rleMerge(masks: RleMask[], intersect = false): RleMask {
 
 function mergeCounts(a: number[], b: number[], intersect: boolean): number[] {
   const out: number[] = [];
-  let ca = a[0] ?? 0;
-  let cb = b[0] ?? 0;
-  let ia = 1;
-  let ib = 1;
-  let va = false;
-  let vb = false;
-  let v = false;
-  let cc = 0;
-  let ct = 1;
-  while (ct > 0) {
-    const c = Math.min(ca, cb);
-    cc += c;
-    ct = 0;
-    ca -= c;
-    if (!ca && ia < a.length) {
-      ca = a[ia++]!;
-      va = !va;
+  let value = false;
+  let run = 0;
+  forEachAlignedRun(a, b, (c, inA, inB, last) => {
+    const next = intersect ? inA && inB : inA || inB;
+    if (next !== value) {
+      out.push(run);
+      run = 0;
+      value = next;
     }
-    ct += ca;
-    cb -= c;
-    if (!cb && ib < b.length) {
-      cb = b[ib++]!;
-      vb = !vb;
-    }
-    ct += cb;
-    const vp: boolean = v;
-    v = intersect ? va && vb : va || vb;
-    if (v !== vp || ct === 0) {
-      out.push(cc);
-      cc = 0;
-    }
-  }
+    run += c;
+    if (last) out.push(run);
+  });
   return out;
 }
