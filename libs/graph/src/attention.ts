@@ -54,16 +54,14 @@ export function multiHeadSelfAttention(
   const [b, t, d] = x.shape as [number, number, number];
   if (d % heads !== 0) fail("multiHeadSelfAttention", `dim ${d} not divisible by ${heads} heads`);
   const dh = d / heads;
-  // Slicing the [3D, D] weight (not the [B, T, 3D] activation) keeps the backward pass's
-  // padding and accumulation on weight-sized tensors.
-  const part = (i: number) => {
-    const w = slice(p.qkvWeight, [i * d], [(i + 1) * d], [0]);
-    const bias = p.qkvBias ? slice(p.qkvBias, [i * d], [(i + 1) * d], [0]) : undefined;
-    return reshape(linear(x, w, bias), [b, t, heads, dh]);
-  };
-  const q = transpose(part(0), [0, 2, 1, 3]);
-  const kT = transpose(part(1), [0, 2, 3, 1]);
-  const v = transpose(part(2), [0, 2, 1, 3]);
+  // One [B·T, D] @ [D, 3D] product (timm's layout), then one transpose to [3, B, H, T, Dh]
+  // whose q, k, v slices are contiguous; kᵀ stays a view that the matmul takes transposed.
+  // The slices' gradients are disjoint pieces of one tensor, lowered as a single Concat.
+  const qkv = transpose(reshape(linear(x, p.qkvWeight, p.qkvBias), [b, t, 3, heads, dh]), [2, 0, 3, 1, 4]);
+  const part = (i: number) => reshape(slice(qkv, [i], [i + 1], [0]), [b, heads, t, dh]);
+  const q = part(0);
+  const kT = transpose(part(1), [0, 1, 3, 2]);
+  const v = part(2);
   const { out, probs } = attend(q, kT, v, opts);
   const merged = reshape(transpose(out, [0, 2, 1, 3]), [b, t, d]);
   return { out: linear(merged, p.projWeight, p.projBias), probs };

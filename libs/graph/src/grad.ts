@@ -6,7 +6,7 @@ import { scalar, zeros } from "./leaves.js";
 import { expand, reshape } from "./movement.js";
 import { sum } from "./reduce.js";
 import { sameShape } from "./shape.js";
-import { shapeString, type Tensor } from "./tensor.js";
+import { type Region, shapeString, type Tensor } from "./tensor.js";
 import { topoSort } from "./topo.js";
 
 /**
@@ -33,6 +33,29 @@ function full(g: Tensor, shape: readonly number[]): Tensor {
   return sameShape(g.shape, shape) ? g : expand(g, shape);
 }
 
+/** What {@link regionGradient} knows about a cotangent. */
+export interface RegionGradient {
+  /** The composite whose derived backward produced the cotangent. */
+  region: Region;
+  /** Which of `region.inputs` it is the cotangent of. */
+  input: number;
+  /** The cotangent of `region.output` (full shape) it was derived from. */
+  cotangent: Tensor;
+}
+
+const regionGradients = new WeakMap<Tensor, RegionGradient>();
+
+/**
+ * For a tensor that `vjp`/`grad` built as the total contribution of one composite region to
+ * one of its inputs (the region's derived backward, summed over its internal uses of that
+ * input): which region, which input, and the region output's cotangent. A lowering may replace
+ * such a tensor by any expression of equal value (e.g. softmax's y ⊙ (g − Σ g ⊙ y)). Present
+ * only when every internal value of the region feeds nothing outside it.
+ */
+export function regionGradient(t: Tensor): RegionGradient | undefined {
+  return regionGradients.get(t);
+}
+
 /**
  * Reverse-mode vector-Jacobian product: cotangents of `wrt` given cotangents of `outputs`.
  * Only nodes on a path from some `wrt` to some output are differentiated; a primitive on such
@@ -57,6 +80,25 @@ export function vjp(outputs: readonly Tensor[], cotangents: readonly Tensor[], w
     const prev = grads.get(node.id);
     grads.set(node.id, prev ? add(prev, g) : g);
   };
+  // Contributions of a region's internal nodes to a tensor outside it are summed apart (per
+  // region) and recorded for the lowering before they join the tensor's other contributions.
+  // A region is "open" when an internal value also feeds something outside it; its sums are
+  // still correct but not recorded.
+  const regionSums = new Map<number, Map<Region, Tensor>>();
+  const regionCotangent = new Map<Region, Tensor>();
+  const open = new Set<Region>();
+  const flushRegions = (node: Tensor) => {
+    const byRegion = regionSums.get(node.id);
+    if (!byRegion) return;
+    regionSums.delete(node.id);
+    for (const [region, c] of byRegion) {
+      const input = region.inputs.indexOf(node);
+      const cotangent = regionCotangent.get(region);
+      if (!open.has(region) && input >= 0 && cotangent && !regionGradients.has(c))
+        regionGradients.set(c, { region, input, cotangent });
+      accumulate(node, c);
+    }
+  };
   outputs.forEach((out, i) => {
     const c = cotangents[i]!;
     if (!sameShape(c.shape, out.shape) || c.dtype !== out.dtype)
@@ -69,8 +111,11 @@ export function vjp(outputs: readonly Tensor[], cotangents: readonly Tensor[], w
 
   for (let k = order.length - 1; k >= 0; k--) {
     const node = order[k]!;
+    flushRegions(node);
     const g = grads.get(node.id);
     if (!g) continue;
+    const region = node.region?.output ? node.region : undefined;
+    if (region && node === region.output) regionCotangent.set(region, full(g, node.shape));
     const wants = node.inputs.map((x) => live.has(x.id));
     if (!wants.some(Boolean)) continue;
     const rule = gradRules[node.op];
@@ -82,7 +127,14 @@ export function vjp(outputs: readonly Tensor[], cotangents: readonly Tensor[], w
       const c = contributions[i];
       if (!wants[i] || c === undefined) return;
       if (c.dtype !== x.dtype) fail(node.op, `gradient rule returned ${c.dtype} for a ${x.dtype} input`);
-      accumulate(x, unbroadcast(node.op, c, x.shape));
+      const contribution = unbroadcast(node.op, c, x.shape);
+      if (x.region && x.region !== region && x !== x.region.output) open.add(x.region);
+      if (region && x.region !== region) {
+        const byRegion = regionSums.get(x.id) ?? new Map<Region, Tensor>();
+        const prev = byRegion.get(region);
+        byRegion.set(region, prev ? add(prev, contribution) : contribution);
+        regionSums.set(x.id, byRegion);
+      } else accumulate(x, contribution);
     });
   }
   return wrt.map((w) => {

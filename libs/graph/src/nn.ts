@@ -22,7 +22,7 @@ import { matmul } from "./matmul.js";
 import { reshape, transpose } from "./movement.js";
 import { max, sum } from "./reduce.js";
 import { normAxes } from "./shape.js";
-import type { Tensor } from "./tensor.js";
+import { type Tensor, withRegion } from "./tensor.js";
 
 // Composites: built from primitives only, so their gradients follow from the rule table.
 
@@ -63,9 +63,12 @@ export function logSigmoid(x: Tensor): Tensor {
 
 /** The row maximum is subtracted for stability; it carries no gradient (softmax is shift-invariant). */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  const e = exp(sub(x, stopGradient(max(x, axis, true))));
-  // e · (1/Σe): the reciprocal acts on the reduced tensor, so the backward pass needs fewer full-size passes.
-  return mul(e, reciprocal(sum(e, axis, true)));
+  const a = normAxes("softmax", axis, x.rank)[0]!;
+  return withRegion("softmax", [x], { axis: a }, () => {
+    const e = exp(sub(x, stopGradient(max(x, a, true))));
+    // e · (1/Σe): the reciprocal acts on the reduced tensor, so the backward pass needs fewer full-size passes.
+    return { output: mul(e, reciprocal(sum(e, a, true))) };
+  });
 }
 
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
@@ -75,8 +78,12 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 
 /** Layer normalisation over the last axis (biased variance, like torch). */
 export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-6): Tensor {
-  const d = sub(x, mean(x, -1, true));
-  let y = mul(d, rsqrt(add(mean(mul(d, d), -1, true), eps)));
+  // The region is the normalisation; the affine part stays outside so its gradients use its output.
+  let y = withRegion("layerNorm", [x], { eps }, () => {
+    const d = sub(x, mean(x, -1, true));
+    const rstd = rsqrt(add(mean(mul(d, d), -1, true), eps));
+    return { output: mul(d, rstd), parts: { rstd } };
+  });
   if (weight) y = mul(y, weight);
   if (bias) y = add(y, bias);
   return y;
@@ -84,7 +91,11 @@ export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-6)
 
 /** Exact (erf) GELU, torch's default. */
 export function gelu(x: Tensor): Tensor {
-  return mul(x, add(mul(erf(mul(x, Math.SQRT1_2)), 0.5), 0.5));
+  return withRegion("gelu", [x], {}, () => {
+    const u = mul(x, Math.SQRT1_2);
+    const cdf = add(mul(erf(u), 0.5), 0.5);
+    return { output: mul(x, cdf), parts: { cdf, u } };
+  });
 }
 
 /** x @ wᵀ + b with w in torch layout [out, in]. */

@@ -3,11 +3,13 @@ import type { DType, TypedArray } from "@exits/graph";
 import { type OnnxTypes, onnx } from "./proto.js";
 import { tensorProto } from "./tensor-proto.js";
 
-export type AttrValue = number | readonly number[] | string;
+/** `{ float: x }` forces a FLOAT attribute for an integral value (a plain number that is an integer is INT). */
+export type AttrValue = number | readonly number[] | string | { readonly float: number };
 const AttrType = onnx.AttributeProto.AttributeType;
 
 function attribute(name: string, value: AttrValue): OnnxTypes.IAttributeProto {
   if (typeof value === "string") return { name, type: AttrType.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === "object" && "float" in value) return { name, type: AttrType.FLOAT, f: value.float };
   if (typeof value === "number") {
     return Number.isInteger(value) ? { name, type: AttrType.INT, i: value } : { name, type: AttrType.FLOAT, f: value };
   }
@@ -19,21 +21,32 @@ export class EmitContext {
   readonly nodes: OnnxTypes.INodeProto[] = [];
   readonly initializers: OnnxTypes.ITensorProto[] = [];
   initializerBytes = 0;
+  /** Extra outputs of multi-output nodes, by the node's first output name, then by role. */
+  readonly extraOutputs = new Map<string, Record<string, string>>();
   private readonly constants = new Map<string, string>();
   private counter = 0;
 
   /** Adds one node; returns its output name (`out`, or a fresh `<hint>_<k>`). */
   node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, out?: string): string {
-    const index = this.nodes.length;
-    const output = out ?? `_v${this.counter++}`;
+    const output = out ?? this.fresh();
+    this.nodeOutputs(opType, inputs, attrs, [output]);
+    return output;
+  }
+
+  /** Adds a node with several outputs (`""` skips an optional one). */
+  nodeOutputs(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue>, outputs: string[]): void {
     this.nodes.push({
-      name: `${opType}_${index}`,
+      name: `${opType}_${this.nodes.length}`,
       opType,
       input: [...inputs],
-      output: [output],
+      output: outputs,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
-    return output;
+  }
+
+  /** A new intermediate value name. */
+  fresh(): string {
+    return `_v${this.counter++}`;
   }
 
   /** An initializer with the given content, shared with any identical one. */

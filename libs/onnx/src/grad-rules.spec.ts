@@ -34,6 +34,7 @@ describe("the same rules in float32", () => {
 
 test("every primitive with an ONNX lowering has an entry in the gradient table", async () => {
   const { opTable } = await import("./op-table.js");
-  const missing = Object.keys(opTable).filter((op) => !(op in g.gradRules));
+  // `onnx.*` nodes are made by the lowering's optimiser after differentiation, never before.
+  const missing = Object.keys(opTable).filter((op) => !op.startsWith("onnx.") && !(op in g.gradRules));
   assert.deepEqual(missing, []);
 });

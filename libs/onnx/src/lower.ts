@@ -1,6 +1,7 @@
 import { type DType, type Tensor, type TypedArray, topoSort } from "@exits/graph";
 import { EmitContext } from "./emit-context.js";
 import { opTable } from "./op-table.js";
+import { optimizeGraph } from "./optimize.js";
 import { type OnnxTypes, onnx } from "./proto.js";
 import { valueInfo } from "./tensor-proto.js";
 
@@ -18,6 +19,12 @@ export interface LowerOptions {
    * `external.bytes` as `<dir>/<location>`, then create the session from the model's path.
    */
   externalData?: { location: string; minBytes?: number };
+  /**
+   * Graph-level optimisations before emission (default true): composite regions (softmax,
+   * layer norm, GELU) become native ONNX ops and their derived backward is simplified.
+   * `false` emits every primitive as built (for debugging; numerically the reference).
+   */
+  optimize?: boolean;
 }
 
 export interface IoSpec {
@@ -53,7 +60,8 @@ function lookup(values: LowerOptions["paramValues"], name: string): TypedArray |
  * Lowers the graph reachable from `outputs` to a serialized ONNX model. Node and value names
  * follow a deterministic topological order, so the same build yields the same bytes.
  */
-export function toOnnx(outputs: Record<string, Tensor>, opts: LowerOptions = {}): LoweredModel {
+export function toOnnx(requested: Record<string, Tensor>, opts: LowerOptions = {}): LoweredModel {
+  const outputs = opts.optimize === false ? requested : optimizeGraph(requested);
   const opset = opts.opset ?? DEFAULT_OPSET;
   if (opset < 18) throw new Error(`toOnnx: opset ${opset} unsupported (need >= 18)`);
   const keys = Object.keys(outputs);

@@ -181,10 +181,11 @@ test("pooling, softmax and layerNorm forward values", async () => {
     );
     const mu = vals.reduce((a, b) => a + b, 0) / 5;
     const variance = vals.reduce((a, v) => a + (v - mu) ** 2, 0) / 5;
+    // LayerNormalization (the optimised lowering) accumulates x and x² in one pass: ~1e-13.
     close(
       ln.subarray(row * 5, row * 5 + 5),
       vals.map((v) => (v - mu) / Math.sqrt(variance + 1e-5)),
-      1e-12,
+      1e-11,
     );
   }
 });

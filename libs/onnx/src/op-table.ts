@@ -128,4 +128,37 @@ export const opTable: Record<string, Lowering> = {
   },
   conv2d: viaFloat32("Conv", pairAttrs),
   convTranspose2d: viaFloat32("ConvTranspose", pairAttrs),
+
+  // Lowering-only nodes made by `optimizeGraph` from composite regions (never differentiated).
+  "onnx.softmax": (ctx, node, ins, out) => {
+    ctx.node("Softmax", ins, { axis: node.attrs["axis"] as number }, out);
+  },
+  "onnx.gelu": simple("Gelu"),
+  "onnx.layerNorm": (ctx, node, ins, out) => {
+    const d = node.shape[node.rank - 1]!;
+    const scale =
+      ins[1] ??
+      ctx.constant(
+        node.dtype === "float64" ? new Float64Array(d).fill(1) : new Float32Array(d).fill(1),
+        [d],
+        node.dtype,
+      );
+    const outputs = [out];
+    if (node.attrs["invStd"]) {
+      const invStd = ctx.fresh();
+      outputs.push("", invStd);
+      ctx.extraOutputs.set(out, { rstd: invStd });
+    }
+    ctx.nodeOutputs(
+      "LayerNormalization",
+      [ins[0]!, scale, ...ins.slice(2)],
+      { axis: -1, epsilon: { float: node.attrs["epsilon"] as number }, stash_type: onnxDType[node.dtype] },
+      outputs,
+    );
+  },
+  "onnx.output": (ctx, node, ins, out) => {
+    const name = ctx.extraOutputs.get(ins[0]!)?.[node.attrs["name"] as string];
+    if (!name) throw new Error(`toOnnx: no output "${node.attrs["name"]}" on ${ins[0]}`);
+    ctx.node("Identity", [name], {}, out);
+  },
 };
