@@ -9,43 +9,35 @@
 //
 // Forward and step are timed interleaved (fwd, step, fwd, step, ...) so machine load hits both
 // alike; the reported figure is the median. `--no-optimize` lowers with `optimize: false`.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildTrainStep, input, sigmoid, type Tensor } from "@exits/graph";
-import { dice, initVitParams, patchMaskHead, renderDiscs, vitConfig, vitEncoder, vitParamSpecs } from "@exits/models";
+import { buildTrainStep } from "@exits/graph";
 import { toOnnx } from "@exits/onnx";
 import * as ort from "onnxruntime-node";
+import {
+  BENCH_SHAPE,
+  benchBatch,
+  benchInitialParams,
+  benchLoss,
+  flagReader,
+  summariseOrtProfile,
+} from "./vit-bench-setup.js";
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback?: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const flags = flagReader(args);
+const flag = flags.value;
 const threads = Number(flag("threads", "2"));
 const iters = Number(flag("iters", "8"));
 const warmup = Number(flag("warmup", "2"));
 const jsonPath = flag("json");
-const optimize = !args.includes("--no-optimize");
-const profile = !args.includes("--no-profile");
-const spin = args.includes("--spin");
+const optimize = !flags.has("no-optimize");
+const profile = !flags.has("no-profile");
+const spin = flags.has("spin");
 const keepProfile = flag("profile");
 
-const shape = { dim: 192, heads: 6, depth: 4, img: 256, patch: 16, batch: 8 };
-const cfg = vitConfig({
-  imgSize: shape.img,
-  patchSize: shape.patch,
-  embedDim: shape.dim,
-  depth: shape.depth,
-  numHeads: shape.heads,
-});
-const n = (shape.img / shape.patch) ** 2;
-
-function model(): Tensor {
-  const images = input("images", [shape.batch, 3, shape.img, shape.img]);
-  const target = input("target", [shape.batch, n]);
-  return dice(sigmoid(patchMaskHead(vitEncoder(images, cfg).patchTokens)), target);
-}
+const shape = BENCH_SHAPE;
+const model = benchLoss;
 
 function sessionOptions(profilePrefix?: string): ort.InferenceSession.SessionOptions {
   return {
@@ -64,16 +56,10 @@ function sessionOptions(profilePrefix?: string): ort.InferenceSession.SessionOpt
 const f32 = (data: Float32Array, dims: readonly number[]) => new ort.Tensor("float32", data, [...dims]);
 
 function feedsFor() {
-  const params = initVitParams(cfg, 0);
   const initial = new Map<string, ort.Tensor>();
-  for (const s of vitParamSpecs(cfg)) initial.set(s.name, f32(params.get(s.name)!, s.shape));
-  initial.set("mask_head.weight", f32(new Float32Array(shape.dim).fill(0.01), [1, shape.dim]));
-  initial.set("mask_head.bias", f32(Float32Array.of(0), [1]));
-  const data = renderDiscs(1, shape.batch, shape.img, shape.patch);
-  const batch = {
-    images: f32(data.images, [shape.batch, 3, shape.img, shape.img]),
-    target: f32(data.targets, [shape.batch, n]),
-  };
+  for (const [name, t] of benchInitialParams()) initial.set(name, f32(t.data, t.shape));
+  const raw = benchBatch();
+  const batch = { images: f32(raw.images.data, raw.images.shape), target: f32(raw.target.data, raw.target.shape) };
   return { initial, batch };
 }
 
@@ -131,32 +117,6 @@ async function open(profilePrefix?: (kind: string) => string): Promise<Runner> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const MATMUL_OPS = new Set(["MatMul", "Gemm", "FusedMatMul", "FusedGemm"]);
-
-/** Kernel time per op type, each node counted at its fastest run (robust to machine load). */
-function breakdown(path: string) {
-  type Event = { cat: string; name: string; dur: number; args?: { op_name?: string } };
-  const events = JSON.parse(readFileSync(path, "utf8")) as Event[];
-  const fastest = new Map<string, { op: string; us: number }>();
-  for (const e of events) {
-    if (e.cat !== "Node" || !e.name.endsWith("_kernel_time")) continue;
-    const prev = fastest.get(e.name);
-    if (!prev || e.dur < prev.us) fastest.set(e.name, { op: e.args?.op_name ?? "?", us: e.dur });
-  }
-  const byOp = new Map<string, { ms: number; nodes: number }>();
-  let total = 0;
-  for (const { op, us } of fastest.values()) {
-    const r = byOp.get(op) ?? { ms: 0, nodes: 0 };
-    r.ms += us / 1000;
-    r.nodes++;
-    byOp.set(op, r);
-    total += us / 1000;
-  }
-  const ops = [...byOp.entries()].map(([op, r]) => ({ op, ...r })).sort((a, b) => b.ms - a.ms);
-  const matmul_ms = ops.filter((r) => MATMUL_OPS.has(r.op)).reduce((s, r) => s + r.ms, 0);
-  return { nodes: fastest.size, kernel_ms: total, matmul_ms, other_ms: total - matmul_ms, ops };
-}
-
 async function main() {
   const runner = await open();
   for (let i = 0; i < warmup; i++) {
@@ -209,7 +169,7 @@ async function main() {
     for (const kind of ["forward", "train-step"]) {
       const file = readdirSync(dir).find((f) => f.startsWith(kind));
       if (!file) continue;
-      const b = breakdown(join(dir, file));
+      const b = summariseOrtProfile(join(dir, file));
       figures[`profile_${kind}`] = b;
       console.log(
         `  ${kind}: ${b.nodes} ORT nodes, kernels ${b.kernel_ms.toFixed(1)} ms at each node's fastest run ` +

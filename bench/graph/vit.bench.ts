@@ -10,39 +10,38 @@
 // winner depends on what else runs: ORT with idle threads spinning or sleeping; torch with
 // OpenBLAS's own pool, OpenBLAS single-threaded, and that with OpenMP threads sleeping.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildTrainStep, input, sigmoid } from "@exits/graph";
-import { dice, initVitParams, patchMaskHead, renderDiscs, vitConfig, vitEncoder, vitParamSpecs } from "@exits/models";
+import { buildTrainStep } from "@exits/graph";
 import { compileGraph, float32, type HostTensor, type RuntimeConfig, TrainStepRunner } from "@exits/runtime";
+import {
+  BENCH_PATCHES,
+  BENCH_SHAPE,
+  benchBatch,
+  benchInitialParams,
+  benchLoss,
+  flagReader,
+  summariseOrtProfile,
+} from "./vit-bench-setup.js";
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback?: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const flags = flagReader(args);
+const flag = flags.value;
 const threads = Number(flag("threads", "2"));
 const iters = Number(flag("iters", "10"));
 const warmup = Number(flag("warmup", "3"));
 const jsonPath = flag("json");
 const profileDir = flag("profile");
 const optLevel = flag("opt-level", "all") as RuntimeConfig["graphOptimizationLevel"];
-const spinPolicies = args.includes("--spin") ? [true] : args.includes("--no-spin") ? [false] : [false, true];
-const arena = !args.includes("--no-arena");
-const withTorch = !args.includes("--no-torch");
+const spinPolicies = flags.has("spin") ? [true] : flags.has("no-spin") ? [false] : [false, true];
+const arena = !flags.has("no-arena");
+const withTorch = !flags.has("no-torch");
 // ORT's memory-pattern planning held ~0.4 GB more for the step at no speed gain: off unless asked.
-const memPattern = args.includes("--mem-pattern");
+const memPattern = flags.has("mem-pattern");
 
-const shape = { dim: 192, heads: 6, depth: 4, img: 256, patch: 16, batch: 8 };
-const cfg = vitConfig({
-  imgSize: shape.img,
-  patchSize: shape.patch,
-  embedDim: shape.dim,
-  depth: shape.depth,
-  numHeads: shape.heads,
-});
-const n = (shape.img / shape.patch) ** 2;
+const shape = BENCH_SHAPE;
+const n = BENCH_PATCHES;
 const t = n + 1;
 
 /** 2 × multiply-adds of the forward pass's matrix products (elementwise work is not counted). */
@@ -54,9 +53,7 @@ function forwardFlops(): number {
 }
 
 function model() {
-  const images = input("images", [shape.batch, 3, shape.img, shape.img]);
-  const target = input("target", [shape.batch, n]);
-  return { loss: dice(sigmoid(patchMaskHead(vitEncoder(images, cfg).patchTokens)), target) };
+  return { loss: benchLoss() };
 }
 
 interface Timing {
@@ -65,34 +62,6 @@ interface Timing {
 }
 
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
-
-/**
- * Kernel time by operator from an ORT profile, each node counted at its fastest run (robust to
- * other processes on the machine), plus the share of matrix products and the node count.
- */
-function summariseProfile(path: string) {
-  type Event = { cat: string; name: string; dur: number; args?: { op_name?: string } };
-  const events = JSON.parse(readFileSync(path, "utf8")) as Event[];
-  const fastest = new Map<string, { op: string; us: number }>();
-  for (const e of events) {
-    if (e.cat !== "Node" || !e.name.endsWith("_kernel_time")) continue;
-    const prev = fastest.get(e.name);
-    if (!prev || e.dur < prev.us) fastest.set(e.name, { op: e.args?.op_name ?? "?", us: e.dur });
-  }
-  const byOp = new Map<string, number>();
-  let total = 0;
-  let matmul = 0;
-  for (const { op, us } of fastest.values()) {
-    byOp.set(op, (byOp.get(op) ?? 0) + us);
-    total += us;
-    if (op === "MatMul" || op === "Gemm" || op === "FusedMatMul") matmul += us;
-  }
-  const top = [...byOp.entries()]
-    .map(([op, us]) => ({ op, ms: us / 1000, share: us / total }))
-    .sort((a, b) => b.ms - a.ms)
-    .slice(0, 12);
-  return { nodes: fastest.size, kernel_ms: total / 1000, matmul_ms: matmul / 1000, top };
-}
 
 interface EngineRun {
   allowSpinning: boolean;
@@ -120,15 +89,12 @@ async function measureEngine(allowSpinning: boolean, profile: boolean): Promise<
     allowSpinning,
     ...(profile && profileDir ? { enableProfiling: true, profileFilePrefix: join(profileDir, prefix) } : {}),
   });
-  const params = initVitParams(cfg, 0);
   const initial = new Map<string, HostTensor>();
-  for (const s of vitParamSpecs(cfg)) initial.set(s.name, float32(params.get(s.name)!, s.shape));
-  initial.set("mask_head.weight", float32(new Float32Array(shape.dim).fill(0.01), [1, shape.dim]));
-  initial.set("mask_head.bias", float32([0], [1]));
-  const data = renderDiscs(1, shape.batch, shape.img, shape.patch);
+  for (const [name, t] of benchInitialParams()) initial.set(name, float32(t.data, t.shape));
+  const raw = benchBatch();
   const batch = {
-    images: float32(data.images, [shape.batch, 3, shape.img, shape.img]),
-    target: float32(data.targets, [shape.batch, n]),
+    images: float32(raw.images.data, raw.images.shape),
+    target: float32(raw.target.data, raw.target.shape),
   };
 
   // Forward: the training graph's forward on its own (weights fed as inputs), loss only.
@@ -333,13 +299,13 @@ async function main() {
         .sort()
         .pop();
       if (!file) continue;
-      const p = summariseProfile(join(profileDir, file));
+      const p = summariseOrtProfile(join(profileDir, file));
       figures[`profile_${prefix}`] = p;
       console.log(
         `  ORT profile, ${prefix} (${file}, idle threads ${spinning(spinPolicies[0]!)}): ${p.nodes} nodes, ` +
           `kernels ${f1(p.kernel_ms)} ms at each node's fastest, matrix products ${f1(p.matmul_ms)} ms`,
       );
-      for (const r of p.top) {
+      for (const r of p.ops.slice(0, 12)) {
         console.log(
           `    ${r.op.padEnd(24)} ${r.ms.toFixed(1).padStart(9)} ms  ${(100 * r.share).toFixed(1).padStart(5)} %`,
         );

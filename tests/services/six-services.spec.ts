@@ -138,10 +138,11 @@ describe("`exits serve` as a process", () => {
     }
   });
 
-  test("a bad configuration value stops startup with exit code 2 and names the variable", async () => {
-    const child = spawn(process.execPath, [...cli, "serve", "crf"], {
+  /** Runs the CLI to its exit and returns the exit code and what it wrote to stderr. */
+  async function runToExit(args: string[], extraEnv: Record<string, string> = {}) {
+    const child = spawn(process.execPath, [...cli, ...args], {
       cwd: repoRoot,
-      env: { ...process.env, ...env, EXITS_GRPC_MAX_MESSAGE_MB: "lots" },
+      env: { ...process.env, ...env, ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
@@ -149,20 +150,17 @@ describe("`exits serve` as a process", () => {
       stderr += chunk.toString();
     });
     const [code] = await once(child, "exit");
+    return { code, stderr };
+  }
+
+  test("a bad configuration value stops startup with exit code 2 and names the variable", async () => {
+    const { code, stderr } = await runToExit(["serve", "crf"], { EXITS_GRPC_MAX_MESSAGE_MB: "lots" });
     assert.equal(code, 2);
     assert.match(stderr, /EXITS_GRPC_MAX_MESSAGE_MB: expected an integer, got "lots"/);
   });
 
   test("an unknown service name is refused with the list of services", async () => {
-    const child = spawn(process.execPath, [...cli, "serve", "segmenter"], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr!.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const [code] = await once(child, "exit");
+    const { code, stderr } = await runToExit(["serve", "segmenter"]);
     assert.equal(code, 2);
     assert.match(
       stderr,

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
+import { createRng } from "../synthetic/prng.js";
 
 /** Size of a generated COCO-like file; train2017 is ≈ 118 k images, 860 k annotations. */
 export interface FakeCocoSize {
@@ -8,17 +9,6 @@ export interface FakeCocoSize {
   seed?: number;
 }
 
-/** Mulberry32: a small deterministic PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
@@ -30,7 +20,7 @@ const round2 = (v: number) => Math.round(v * 100) / 100;
  * so train2017-sized files (≈ 450 MB) need no memory. Returns the byte size.
  */
 export async function writeFakeCocoFile(path: string, size: FakeCocoSize): Promise<number> {
-  const rand = prng(size.seed ?? 1);
+  const rand = createRng(size.seed ?? 1).next;
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   let bytes = 0;
   let buffer = "";
