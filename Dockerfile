@@ -17,6 +17,7 @@ FROM node:20-bookworm-slim AS cpu
 WORKDIR /app
 ENV NODE_ENV=production EXITS_DATA_DIR=/data EXITS_EXECUTION_PROVIDER=cpu
 COPY --from=build /app /app
+RUN mkdir -p /data && chown node:node /data
 USER node
 ENTRYPOINT ["node", "libs/cli/dist/main.js"]
 CMD ["serve", "mask"]
@@ -29,6 +30,6 @@ WORKDIR /app
 ENV NODE_ENV=production EXITS_DATA_DIR=/data EXITS_EXECUTION_PROVIDER=cuda
 COPY --from=build /app /app
 # The CUDA execution provider's libraries are not bundled in the npm package: fetch them now.
-RUN ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js
+RUN ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js && mkdir -p /data
 ENTRYPOINT ["node", "libs/cli/dist/main.js"]
 CMD ["serve", "mask"]

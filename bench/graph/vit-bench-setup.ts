@@ -1,9 +1,11 @@
-// What the two ViT benchmarks share: the model under test, its starting weights and batch, the
-// command-line flag reader, and the ORT-profile summary. `vit.bench.ts` compares against
-// PyTorch; `vit-probe.ts` breaks the engine's own time down by operator.
+// What the two ViT benchmarks share: the model under test, its starting weights, batch and feeds,
+// the ORT CPU session settings, the command-line flag reader and the ORT-profile summary. Both run
+// the engine through @exits/runtime (`compileGraph`, `TrainStepRunner`); `vit.bench.ts` compares
+// against PyTorch, `vit-probe.ts` breaks the engine's own time down by operator.
 import { readFileSync } from "node:fs";
 import { input, sigmoid, type Tensor } from "@exits/graph";
 import { dice, initVitParams, patchMaskHead, renderDiscs, vitConfig, vitEncoder, vitParamSpecs } from "@exits/models";
+import { float32, type HostTensor, type RuntimeConfig } from "@exits/runtime";
 
 /** The benchmark ViT of issue #4: dim 192, 6 heads, 4 blocks, 256 patch tokens, batch 8. */
 export const BENCH_SHAPE = { dim: 192, heads: 6, depth: 4, img: 256, patch: 16, batch: 8 } as const;
@@ -24,28 +26,46 @@ export function benchLoss(): Tensor {
   return dice(sigmoid(patchMaskHead(vitEncoder(images, BENCH_VIT).patchTokens)), target);
 }
 
-export interface RawTensor {
-  data: Float32Array;
-  shape: readonly number[];
-}
-
 /** Seeded starting weights, by timm parameter name (plus the mask head). */
-export function benchInitialParams(): Map<string, RawTensor> {
+export function benchInitialParams(): Map<string, HostTensor> {
   const params = initVitParams(BENCH_VIT, 0);
-  const initial = new Map<string, RawTensor>();
-  for (const s of vitParamSpecs(BENCH_VIT)) initial.set(s.name, { data: params.get(s.name)!, shape: s.shape });
-  initial.set("mask_head.weight", { data: new Float32Array(BENCH_SHAPE.dim).fill(0.01), shape: [1, BENCH_SHAPE.dim] });
-  initial.set("mask_head.bias", { data: Float32Array.of(0), shape: [1] });
+  const initial = new Map<string, HostTensor>();
+  for (const s of vitParamSpecs(BENCH_VIT)) initial.set(s.name, float32(params.get(s.name)!, s.shape));
+  initial.set("mask_head.weight", float32(new Float32Array(BENCH_SHAPE.dim).fill(0.01), [1, BENCH_SHAPE.dim]));
+  initial.set("mask_head.bias", float32([0], [1]));
   return initial;
 }
 
 /** One batch of rendered discs and their per-patch masks. */
-export function benchBatch(): { images: RawTensor; target: RawTensor } {
+export function benchBatch(): { images: HostTensor; target: HostTensor } {
   const { batch, img, patch } = BENCH_SHAPE;
   const data = renderDiscs(1, batch, img, patch);
+  return { images: float32(data.images, [batch, 3, img, img]), target: float32(data.targets, [batch, BENCH_PATCHES]) };
+}
+
+/** The forward graph's feeds: the batch and every weight as `param:<name>`. */
+export function forwardFeeds(
+  initial: ReadonlyMap<string, HostTensor>,
+  batch: Readonly<Record<string, HostTensor>>,
+): Record<string, HostTensor> {
+  const feeds: Record<string, HostTensor> = { ...batch };
+  for (const [k, v] of initial) feeds[`param:${k}`] = v;
+  return feeds;
+}
+
+/** ORT CPU settings both benchmarks run the engine with (threads and policies from flags). */
+export function benchSessionConfig(
+  threads: number,
+  overrides: Partial<RuntimeConfig> = {},
+  profileFilePrefix?: string,
+): Partial<RuntimeConfig> {
   return {
-    images: { data: data.images, shape: [batch, 3, img, img] },
-    target: { data: data.targets, shape: [batch, BENCH_PATCHES] },
+    executionProvider: "cpu",
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    ...overrides,
+    ...(profileFilePrefix ? { enableProfiling: true, profileFilePrefix } : {}),
   };
 }
 

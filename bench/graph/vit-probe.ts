@@ -13,14 +13,15 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTrainStep } from "@exits/graph";
-import { toOnnx } from "@exits/onnx";
-import * as ort from "onnxruntime-node";
+import { compileGraph, TrainStepRunner } from "@exits/runtime";
 import {
   BENCH_SHAPE,
   benchBatch,
   benchInitialParams,
   benchLoss,
+  benchSessionConfig,
   flagReader,
+  forwardFeeds,
   summariseOrtProfile,
 } from "./vit-bench-setup.js";
 
@@ -37,31 +38,6 @@ const spin = flags.has("spin");
 const keepProfile = flag("profile");
 
 const shape = BENCH_SHAPE;
-const model = benchLoss;
-
-function sessionOptions(profilePrefix?: string): ort.InferenceSession.SessionOptions {
-  return {
-    executionProviders: ["cpu"],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    graphOptimizationLevel: "all",
-    enableCpuMemArena: true,
-    enableMemPattern: true,
-    extra: { session: { intra_op: { allow_spinning: spin ? "1" : "0" } } },
-    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
-  };
-}
-
-const f32 = (data: Float32Array, dims: readonly number[]) => new ort.Tensor("float32", data, [...dims]);
-
-function feedsFor() {
-  const initial = new Map<string, ort.Tensor>();
-  for (const [name, t] of benchInitialParams()) initial.set(name, f32(t.data, t.shape));
-  const raw = benchBatch();
-  const batch = { images: f32(raw.images.data, raw.images.shape), target: f32(raw.target.data, raw.target.shape) };
-  return { initial, batch };
-}
 
 interface Runner {
   forward(): Promise<number>;
@@ -71,46 +47,33 @@ interface Runner {
 }
 
 async function open(profilePrefix?: (kind: string) => string): Promise<Runner> {
-  const { initial, batch } = feedsFor();
-  const fwdModel = toOnnx({ loss: model() }, { optimize });
-  const trainStep = buildTrainStep({ loss: model(), adamw: { weightDecay: 0.05 } });
-  const stepModel = toOnnx(trainStep.outputs, { optimize });
-  const fwd = await ort.InferenceSession.create(fwdModel.bytes, sessionOptions(profilePrefix?.("forward")));
-  const stp = await ort.InferenceSession.create(stepModel.bytes, sessionOptions(profilePrefix?.("train-step")));
-  const fwdFeeds: Record<string, ort.Tensor> = { ...batch };
-  for (const [k, v] of initial) fwdFeeds[`param:${k}`] = v;
-  const state = new Map<string, ort.Tensor>();
-  for (const spec of stepModel.inputs) {
-    const m = /^(param|adam_m|adam_v):(.*)$/.exec(spec.name);
-    if (!m) continue;
-    state.set(
-      spec.name,
-      m[1] === "param" ? initial.get(m[2]!)! : f32(new Float32Array(spec.shape.reduce((a, b) => a * b, 1)), spec.shape),
-    );
-  }
-  let t = 0;
+  const options = (kind: string) => ({
+    config: benchSessionConfig(threads, { enableMemPattern: true, allowSpinning: spin }, profilePrefix?.(kind)),
+    lower: { optimize },
+  });
+  const initial = benchInitialParams();
+  const batch = benchBatch();
+  const fwd = await compileGraph({ loss: benchLoss() }, options("forward"));
+  const trainStep = buildTrainStep({ loss: benchLoss(), adamw: { weightDecay: 0.05 } });
+  const runner = await TrainStepRunner.create(trainStep, initial, options("train-step"));
+  const fwdFeeds = forwardFeeds(initial, batch);
   return {
-    modelBytes: { forward: fwdModel.bytes.length, step: stepModel.bytes.length },
+    modelBytes: { forward: fwd.model.bytes.length, step: runner.graph.model.bytes.length },
     async forward() {
       const out = await fwd.run(fwdFeeds);
-      return (out["loss"]!.data as Float32Array)[0]!;
+      return out["loss"]!.data[0] as number;
     },
     async step() {
-      const feeds: Record<string, ort.Tensor> = { ...batch };
-      for (const [k, v] of state) feeds[k] = v;
-      feeds["step"] = f32(Float32Array.of(++t), []);
-      feeds["lr"] = f32(Float32Array.of(1e-4), []);
-      const out = await stp.run(feeds);
-      for (const k of state.keys()) state.set(k, out[`new_${k}`]!);
-      return (out["loss"]!.data as Float32Array)[0]!;
+      const out = await runner.run(batch, 1e-4);
+      return out["loss"]!.data[0] as number;
     },
     async release() {
       if (profilePrefix) {
-        fwd.endProfiling();
-        stp.endProfiling();
+        fwd.session.endProfiling();
+        runner.graph.session.endProfiling();
       }
       await fwd.release();
-      await stp.release();
+      await runner.release();
     },
   };
 }

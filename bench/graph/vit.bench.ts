@@ -14,14 +14,16 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildTrainStep } from "@exits/graph";
-import { compileGraph, float32, type HostTensor, type RuntimeConfig, TrainStepRunner } from "@exits/runtime";
+import { compileGraph, type RuntimeConfig, TrainStepRunner } from "@exits/runtime";
 import {
   BENCH_PATCHES,
   BENCH_SHAPE,
   benchBatch,
   benchInitialParams,
   benchLoss,
+  benchSessionConfig,
   flagReader,
+  forwardFeeds,
   summariseOrtProfile,
 } from "./vit-bench-setup.js";
 
@@ -79,30 +81,20 @@ interface EngineRun {
  * machine at a given moment weighs on both alike and their ratio stays meaningful.
  */
 async function measureEngine(allowSpinning: boolean, profile: boolean): Promise<EngineRun> {
-  const session = (prefix: string): Partial<RuntimeConfig> => ({
-    executionProvider: "cpu",
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: optLevel,
-    enableCpuMemArena: arena,
-    enableMemPattern: memPattern,
-    allowSpinning,
-    ...(profile && profileDir ? { enableProfiling: true, profileFilePrefix: join(profileDir, prefix) } : {}),
-  });
-  const initial = new Map<string, HostTensor>();
-  for (const [name, t] of benchInitialParams()) initial.set(name, float32(t.data, t.shape));
-  const raw = benchBatch();
-  const batch = {
-    images: float32(raw.images.data, raw.images.shape),
-    target: float32(raw.target.data, raw.target.shape),
-  };
+  const session = (prefix: string) =>
+    benchSessionConfig(
+      threads,
+      { graphOptimizationLevel: optLevel, enableCpuMemArena: arena, enableMemPattern: memPattern, allowSpinning },
+      profile && profileDir ? join(profileDir, prefix) : undefined,
+    );
+  const initial = benchInitialParams();
+  const batch = benchBatch();
 
   // Forward: the training graph's forward on its own (weights fed as inputs), loss only.
   let t0 = performance.now();
   const fwd = await compileGraph(model(), { config: session("forward") });
   const compile_forward_ms = performance.now() - t0;
-  const feeds: Record<string, HostTensor> = { ...batch };
-  for (const [k, v] of initial) feeds[`param:${k}`] = v;
+  const feeds = forwardFeeds(initial, batch);
   for (let i = 0; i < warmup; i++) await fwd.run(feeds);
   const peak_rss_forward_mb = rssMb();
 

@@ -113,18 +113,20 @@ for (const name of SERVICE_NAMES) {
 describe("`exits serve` as a process", () => {
   const cli = ["--conditions=source", "--import", "./tools/register.mjs", "libs/cli/src/main.ts"];
 
-  test("serve mask starts, answers health, and exits 0 on SIGTERM", async () => {
+  test("serve mask starts, answers health, logs only JSON lines, and exits 0 on SIGTERM", async () => {
     const child = spawn(process.execPath, [...cli, "serve", "mask"], {
       cwd: repoRoot,
-      env: { ...process.env, ...env, EXITS_LOG_LEVEL: "info" },
+      env: { ...process.env, ...env, EXITS_LOG_LEVEL: "debug" },
       stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
     });
     try {
       const port = await new Promise<number>((resolve, reject) => {
-        let out = "";
         child.once("exit", (code) => reject(new Error(`exited early with ${code}`)));
-        child.stdout!.on("data", (chunk: Buffer) => {
-          out += chunk.toString();
+        child.stdout!.on("data", () => {
           const started = out.split("\n").find((line) => line.includes('"msg":"service started"'));
           if (started) resolve(JSON.parse(started).grpcPort);
         });
@@ -133,6 +135,22 @@ describe("`exits serve` as a process", () => {
       child.kill("SIGTERM");
       const [code] = await once(child, "exit");
       assert.equal(code, 0);
+      // Framework messages included: every line of stdout is one JSON log record.
+      const records = out
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.ok(records.length >= 3, out);
+      for (const record of records) {
+        assert.equal(record["service"], "mask");
+        assert.ok(["debug", "info", "warn", "error"].includes(record["level"] as string), JSON.stringify(record));
+        assert.equal(typeof record["msg"], "string");
+        assert.ok(!Number.isNaN(Date.parse(record["time"] as string)));
+      }
+      assert.deepEqual(
+        records.filter((r) => ["shutting down", "stopped"].includes(r["msg"] as string)).map((r) => r["reason"]),
+        ["SIGTERM", "SIGTERM"],
+      );
     } finally {
       child.kill("SIGKILL");
     }

@@ -1,8 +1,10 @@
+import { SERVICE_PROTOS, type ServiceShortName } from "@exits/contracts";
 import type { GrpcServiceSpec } from "@exits/platform";
 
-/** The six services, in pipeline order. */
-export const SERVICE_NAMES = ["similarity", "retrieval", "trainer", "crf", "mask", "exporter"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export type ServiceName = ServiceShortName;
+
+/** The six services, in pipeline order (the order of the contracts' service table). */
+export const SERVICE_NAMES = Object.keys(SERVICE_PROTOS) as readonly ServiceName[];
 
 export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);

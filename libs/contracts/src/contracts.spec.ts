@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import * as protoLoader from "@grpc/proto-loader";
-import { codegenPaths, diffGenerated } from "./codegen/generate.js";
+import { codegenPaths, diffGenerated, protocUnavailable } from "./codegen/generate.js";
 import {
   DType,
   ExportJob,
@@ -21,8 +21,7 @@ import {
 } from "./index.js";
 
 const paths = codegenPaths();
-const protocMissing =
-  existsSync(paths.protoc) || paths.protoc === "protoc" ? undefined : `no protoc at ${paths.protoc}`;
+const protocMissing = protocUnavailable(paths);
 
 /**
  * The API, written out once more by hand: a proto edit that drops or renames an RPC, or turns a
@@ -48,6 +47,7 @@ const EXPECTED_METHODS: Record<ServiceShortName, Record<string, "unary" | "strea
     CancelJob: "unary",
     ListJobs: "unary",
     ListSkipped: "unary",
+    ResumeJob: "unary",
   },
 };
 

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { describe, test } from "node:test";
 import { FieldDescriptorProto_Label, FieldDescriptorProto_Type } from "@bufbuild/protobuf/wkt";
 import { compileDescriptorSet } from "./codegen/descriptor-set.js";
 import { resolveField } from "./codegen/field-lookup.js";
-import { codegenPaths } from "./codegen/generate.js";
+import { codegenPaths, protocUnavailable } from "./codegen/generate.js";
 import { undocumentedElements } from "./codegen/undocumented.js";
 
 const paths = codegenPaths();
-const skip = existsSync(paths.protoc) || paths.protoc === "protoc" ? undefined : `no protoc at ${paths.protoc}`;
+const skip = protocUnavailable(paths);
 
 /**
  * Every configurable number of ../shared/method.md and where a job sets it. A scalar must be

@@ -9,7 +9,7 @@ import { PROTO_ROOT } from "./proto-root.js";
  * - `keepCase: false`: field names camelCase (`tau_fg` → `tauFg`), as ts-proto writes them.
  * - `longs: Number`: int64 / uint64 as `number` (ts-proto `forceLong=number`).
  * - `enums: Number`: enums as their numeric values (ts-proto enums are numeric `enum`s);
- *   `enums: Number` would hand handlers names like "JOB_STATE_RUNNING" that the types reject.
+ *   `enums: String` would hand handlers names like "JOB_STATE_RUNNING" that the types reject.
  * - `bytes: Buffer`: bytes as Node `Buffer`, a `Uint8Array` as the types say.
  * - `defaults: true`: unset scalars arrive as 0 / "" / false and repeated fields as [], so
  *   non-optional scalar fields are always present, as the types promise. Caveat that no option

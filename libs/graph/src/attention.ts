@@ -5,6 +5,7 @@ import { reshape, slice, transpose } from "./movement.js";
 import { linear, softmax } from "./nn.js";
 import type { Tensor } from "./tensor.js";
 
+/** Options of {@link attention} and {@link multiHeadSelfAttention}. */
 export interface AttentionOptions {
   /** Multiplies q (default 1/sqrt(Dh)). */
   scale?: number;
@@ -34,6 +35,7 @@ export function attention(
   return attend(q, transpose(k, perm), v, opts);
 }
 
+/** The weights of one timm `Attention` module, torch layout [out, in]. */
 export interface MultiHeadParams {
   /** [3D, D], rows ordered q, k, v (timm `attn.qkv.weight`). */
   qkvWeight: Tensor;

@@ -2,15 +2,20 @@ import { isFloat } from "./dtype.js";
 import { fail } from "./errors.js";
 import { shapeString, Tensor } from "./tensor.js";
 
+/** One value for both spatial axes, or [height, width]. */
 export type Pair = number | readonly [number, number];
 
+/** torch.nn.functional.conv2d's geometry (symmetric zero padding); defaults 1, 0, 1. */
 export interface Conv2dOptions {
   stride?: Pair;
+  /** Zeros added on both sides of each spatial axis. */
   padding?: Pair;
   dilation?: Pair;
 }
 
+/** torch.nn.functional.conv_transpose2d's geometry; the adjoint of conv2d with the same options. */
 export interface ConvTranspose2dOptions extends Conv2dOptions {
+  /** Extra rows / columns on the bottom / right edge (to reach a size a strided conv2d came from). */
   outputPadding?: Pair;
 }
 

@@ -69,83 +69,74 @@ function padAt(rank: number, axis: number, before: number, after: number): [numb
   return Array.from({ length: rank }, (_, i) => (i === axis ? [before, after] : [0, 0]));
 }
 
+const broadcastSafe = new WeakSet<GradRule>();
+
 /**
- * Rules that stay correct when `g` only broadcasts to the node's shape (elementwise rules).
- * For every other op the walker expands a broadcast cotangent first.
+ * Marks an elementwise rule: it stays correct when `g` only broadcasts to the node's shape, so
+ * the walker hands it a deferred (smaller) cotangent as it is. Every other rule gets `g`
+ * expanded to the node's shape first.
  */
-export const acceptsBroadcastCotangent: ReadonlySet<string> = new Set([
-  "neg",
-  "exp",
-  "log",
-  "sqrt",
-  "reciprocal",
-  "abs",
-  "tanh",
-  "erf",
-  "relu",
-  "add",
-  "sub",
-  "mul",
-  "div",
-  "pow",
-  "maximum",
-  "minimum",
-  "where",
-  "cast",
-  "expand",
-]);
+const elementwise = (rule: GradRule): GradRule => {
+  broadcastSafe.add(rule);
+  return rule;
+};
+
+/** Whether `rule` was declared {@link elementwise} in the table. */
+export function acceptsBroadcastCotangent(rule: GradRule): boolean {
+  return broadcastSafe.has(rule);
+}
 
 /** THE table: one entry per primitive. Composites never appear here. */
 export const gradRules: Record<string, GradRule | typeof NONDIFF> = {
-  neg: (g) => [neg(g)],
-  exp: (g, y) => [mul(g, y)],
-  log: (g, y) => [div(g, y.inputs[0]!)],
-  sqrt: (g, y) => [div(g, mul(y, 2))],
-  reciprocal: (g, y) => [neg(mul(g, mul(y, y)))],
-  abs: (g, y) => [mul(g, sign(y.inputs[0]!))],
-  tanh: (g, y) => [mul(g, sub(1, mul(y, y)))],
+  neg: elementwise((g) => [neg(g)]),
+  exp: elementwise((g, y) => [mul(g, y)]),
+  log: elementwise((g, y) => [div(g, y.inputs[0]!)]),
+  sqrt: elementwise((g, y) => [div(g, mul(y, 2))]),
+  reciprocal: elementwise((g, y) => [neg(mul(g, mul(y, y)))]),
+  abs: elementwise((g, y) => [mul(g, sign(y.inputs[0]!))]),
+  tanh: elementwise((g, y) => [mul(g, sub(1, mul(y, y)))]),
   // (2/√π)·e^(−x²) written as e^(ln(2/√π) − x²): one pass fewer over the tensor.
-  erf: (g, y) => {
+  erf: elementwise((g, y) => {
     const x = y.inputs[0]!;
     return [mul(g, exp(sub(Math.log(2 / Math.sqrt(Math.PI)), mul(x, x))))];
-  },
-  relu: (g, y) => [where(greater(y.inputs[0]!, 0), g, 0)],
+  }),
+  relu: elementwise((g, y) => [where(greater(y.inputs[0]!, 0), g, 0)]),
 
-  add: (g) => [g, g],
-  sub: (g, _y, w) => [g, w[1] ? neg(g) : undefined],
-  mul: (g, y, w) => [w[0] ? mul(g, y.inputs[1]!) : undefined, w[1] ? mul(g, y.inputs[0]!) : undefined],
-  div: (g, y, w) => {
+  add: elementwise((g) => [g, g]),
+  sub: elementwise((g, _y, w) => [g, w[1] ? neg(g) : undefined]),
+  mul: elementwise((g, y, w) => [w[0] ? mul(g, y.inputs[1]!) : undefined, w[1] ? mul(g, y.inputs[0]!) : undefined]),
+  div: elementwise((g, y, w) => {
     const b = y.inputs[1]!;
     return [w[0] ? div(g, b) : undefined, w[1] ? neg(mul(g, div(y, b))) : undefined];
-  },
-  pow: (g, y, w) => {
+  }),
+  pow: elementwise((g, y, w) => {
     const [a, b] = y.inputs as [Tensor, Tensor];
     return [w[0] ? mul(g, mul(b, pow(a, sub(b, 1)))) : undefined, w[1] ? mul(g, mul(log(a), y)) : undefined];
-  },
+  }),
   // Ties split the gradient in half, as torch.maximum / torch.minimum do.
-  maximum: (g, y, w) => {
+  maximum: elementwise((g, y, w) => {
     const [a, b] = y.inputs as [Tensor, Tensor];
     const tie = mul(cast(equal(a, b), g.dtype), 0.5);
     return [
       w[0] ? mul(g, add(cast(greater(a, b), g.dtype), tie)) : undefined,
       w[1] ? mul(g, add(cast(less(a, b), g.dtype), tie)) : undefined,
     ];
-  },
-  minimum: (g, y, w) => {
+  }),
+  minimum: elementwise((g, y, w) => {
     const [a, b] = y.inputs as [Tensor, Tensor];
     const tie = mul(cast(equal(a, b), g.dtype), 0.5);
     return [
       w[0] ? mul(g, add(cast(less(a, b), g.dtype), tie)) : undefined,
       w[1] ? mul(g, add(cast(greater(a, b), g.dtype), tie)) : undefined,
     ];
-  },
+  }),
 
-  where: (g, y, w) => [
+  where: elementwise((g, y, w) => [
     undefined,
     w[1] ? where(y.inputs[0]!, g, 0) : undefined,
     w[2] ? where(y.inputs[0]!, 0, g) : undefined,
-  ],
-  cast: (g, y) => [isFloat(y.inputs[0]!.dtype) ? cast(g, y.inputs[0]!.dtype) : undefined],
+  ]),
+  cast: elementwise((g, y) => [isFloat(y.inputs[0]!.dtype) ? cast(g, y.inputs[0]!.dtype) : undefined]),
 
   // Left un-expanded: the walker keeps cotangents that merely broadcast to the input's shape.
   sum: (g, y) => [reshape(g, keptShape(y, y.inputs[0]!))],
@@ -214,7 +205,7 @@ export const gradRules: Record<string, GradRule | typeof NONDIFF> = {
     const gt = transpose(reshape(g, [pre, k, post]), [0, 2, 1]);
     return [reshape(transpose(matmul(gt, oneHot), [0, 2, 1]), x.shape), undefined];
   },
-  expand: (g) => [g],
+  expand: elementwise((g) => [g]),
 
   conv2d: (g, y, w) => {
     const [x, wt] = y.inputs as [Tensor, Tensor];

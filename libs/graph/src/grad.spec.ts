@@ -29,8 +29,6 @@ test("nodes off the path from wrt to the loss are not differentiated", () => {
   const feature = new g.Tensor("mystery", [data], {}, [3], "float32");
   const [gw] = g.grad(g.sum(g.mul(w, feature)), [w]);
   assert.deepEqual(gw!.shape, [3]);
-  const ops = g.topoSort([gw!]).map((t) => t.op);
-  assert.ok(!ops.includes("exp"));
   // Gradient of w·f w.r.t. w is f itself (times the ones cotangent): no rule for "mystery" was used.
   assert.ok(g.topoSort([gw!]).includes(feature));
 });
@@ -57,6 +55,6 @@ test("the graph walk is iterative: 20000 chained ops differentiate", () => {
 
 test("grad refuses non-scalar losses and integer wrt", () => {
   const x = g.param("x", [2]);
-  assert.throws(() => g.grad(x, [x]), /^GraphError|grad: loss must be a float scalar/);
+  assert.throws(() => g.grad(x, [x]), /^GraphError: grad: loss must be a float scalar/);
   assert.throws(() => g.grad(g.sum(x), [g.input("i", [2], "int64")]), /cannot differentiate with respect to a int64/);
 });

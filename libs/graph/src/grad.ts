@@ -1,7 +1,7 @@
 import { isFloat } from "./dtype.js";
 import { add } from "./elementwise.js";
 import { fail } from "./errors.js";
-import { acceptsBroadcastCotangent, type GradRule, gradRules, NONDIFF } from "./grad-rules.js";
+import { acceptsBroadcastCotangent, gradRules, NONDIFF } from "./grad-rules.js";
 import { scalar, zeros } from "./leaves.js";
 import { expand, reshape } from "./movement.js";
 import { sum } from "./reduce.js";
@@ -121,8 +121,8 @@ export function vjp(outputs: readonly Tensor[], cotangents: readonly Tensor[], w
     const rule = gradRules[node.op];
     if (rule === undefined) fail(node.op, `no gradient rule for op "${node.op}"`);
     if (rule === NONDIFF) continue;
-    const cot = acceptsBroadcastCotangent.has(node.op) ? g : full(g, node.shape);
-    const contributions = (rule as GradRule)(cot, node, wants);
+    const cot = acceptsBroadcastCotangent(rule) ? g : full(g, node.shape);
+    const contributions = rule(cot, node, wants);
     node.inputs.forEach((x, i) => {
       const c = contributions[i];
       if (!wants[i] || c === undefined) return;

@@ -15,6 +15,7 @@ export * from "./optim.js";
 export * from "./pool.js";
 export * from "./reduce.js";
 export * from "./resize.js";
+export * from "./rng.js";
 export * from "./schedule.js";
 export * from "./tensor.js";
 export * from "./topo.js";

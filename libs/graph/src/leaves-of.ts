@@ -4,6 +4,7 @@ import { sameShape } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { topoSort } from "./topo.js";
 
+/** A named leaf (`param` or `input`) as the lowered model declares it. */
 export interface LeafSpec {
   name: string;
   shape: Shape;

@@ -4,6 +4,7 @@ import { sum } from "./reduce.js";
 import { sameShape } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 
+/** Options of {@link diceLoss}. */
 export interface DiceOptions {
   /** Added to each sum of squares in the denominator (MAL: 1e-3). */
   eps?: number;

@@ -4,10 +4,15 @@ import { scalar } from "./leaves.js";
 import { sameShape } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 
+/** torch.optim.AdamW's hyper-parameters (its defaults, except the learning rate, fed per step). */
 export interface AdamWConfig {
+  /** Default 0.9. */
   beta1?: number;
+  /** Default 0.999. */
   beta2?: number;
+  /** Added to the bias-corrected √v; default 1e-8. */
   eps?: number;
+  /** Decoupled: p ← p·(1 − lr·weightDecay) before the Adam step; default 1e-2. */
   weightDecay?: number;
 }
 

@@ -1,6 +1,10 @@
+/** Linear warm-up then cosine decay, evaluated in TypeScript by {@link lrAt} and fed as `lr`. */
 export interface LrScheduleConfig {
+  /** Peak learning rate, reached at the end of the warm-up. */
   baseLr: number;
+  /** Steps of linear warm-up: step s < warmupSteps gets baseLr·(s + 1)/warmupSteps. */
   warmupSteps: number;
+  /** Step at which the cosine reaches its floor. */
   totalSteps: number;
   /** Floor of the cosine as a fraction of baseLr (method.md §3.6: 0.2). */
   minLrFactor?: number;

@@ -1,13 +1,13 @@
-import type { DType, Shape } from "./dtype.js";
 import { add } from "./elementwise.js";
 import { fail } from "./errors.js";
 import { grad } from "./grad.js";
 import { input } from "./leaves.js";
+import { type LeafSpec, paramsOf } from "./leaves-of.js";
 import { type AdamWConfig, adamwUpdate, emaUpdate } from "./optim.js";
-import { sameShape } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { topoSort } from "./topo.js";
 
+/** What {@link buildTrainStep} differentiates, optimises and reports. */
 export interface TrainStepOptions {
   /** Scalar objective that is minimised. */
   loss: Tensor;
@@ -24,16 +24,14 @@ export interface TrainStepOptions {
   ema?: { momentum: number; params?: (name: string) => boolean };
 }
 
-export interface ParamSpec {
-  name: string;
-  shape: Shape;
-  dtype: DType;
-}
-
+/** A training-step graph and the parameters it reads. */
 export interface TrainStep {
+  /** Keyed by ONNX output name (see {@link buildTrainStep}). */
   outputs: Record<string, Tensor>;
-  params: ParamSpec[];
-  frozen: ParamSpec[];
+  /** Parameters updated by the step (inputs `param:<name>` with their moments). */
+  params: LeafSpec[];
+  /** Parameters read but not updated (inputs `param:<name>` only). */
+  frozen: LeafSpec[];
 }
 
 /**
@@ -45,38 +43,28 @@ export function buildTrainStep(opts: TrainStepOptions): TrainStep {
   const terms = opts.terms ?? {};
   const extras = opts.extras ?? {};
   if (opts.loss.rank !== 0) fail("buildTrainStep", "loss must be a scalar");
+  const roots = [opts.loss, ...Object.values(terms), ...Object.values(extras)];
+  const specs = paramsOf(...roots);
   const leaves = new Map<string, Tensor[]>();
-  for (const node of topoSort([opts.loss, ...Object.values(terms), ...Object.values(extras)])) {
+  for (const node of topoSort(roots)) {
     if (node.op !== "param") continue;
     const name = node.attrs["name"] as string;
-    const list = leaves.get(name) ?? [];
-    if (list[0] && (!sameShape(list[0].shape, node.shape) || list[0].dtype !== node.dtype))
-      fail("buildTrainStep", `param "${name}" declared with two shapes or dtypes`);
-    list.push(node);
-    leaves.set(name, list);
+    leaves.set(name, [...(leaves.get(name) ?? []), node]);
   }
-  const spec = (name: string): ParamSpec => {
-    const t = leaves.get(name)![0]!;
-    return { name, shape: t.shape, dtype: t.dtype };
-  };
   // By default every param the loss depends on is trained; params reached only through
   // extras or terms stay frozen inputs.
-  const inLoss = new Set(
-    topoSort([opts.loss])
-      .filter((t) => t.op === "param")
-      .map((t) => t.attrs["name"] as string),
-  );
+  const inLoss = new Set(paramsOf(opts.loss).map((p) => p.name));
   const isTrained = opts.trainable ?? ((name: string) => inLoss.has(name));
-  const trained = [...leaves.keys()].filter(isTrained);
-  const frozen = [...leaves.keys()].filter((n) => !isTrained(n));
+  const trained = specs.filter((p) => isTrained(p.name));
+  const frozen = specs.filter((p) => !isTrained(p.name));
 
-  const wrt = trained.flatMap((n) => leaves.get(n)!);
+  const wrt = trained.flatMap((p) => leaves.get(p.name)!);
   const grads = grad(opts.loss, wrt);
   const lr = input("lr", [], "float32");
   const step = input("step", [], "float32");
   const outputs: Record<string, Tensor> = {};
   let k = 0;
-  for (const name of trained) {
+  for (const { name } of trained) {
     const uses = leaves.get(name)!;
     let g = grads[k++]!;
     for (let j = 1; j < uses.length; j++) g = add(g, grads[k++]!);
@@ -100,5 +88,5 @@ export function buildTrainStep(opts: TrainStepOptions): TrainStep {
     if (key in outputs) fail("buildTrainStep", `extra output "${key}" collides with a step output`);
     outputs[key] = t;
   }
-  return { outputs, params: trained.map(spec), frozen: frozen.map(spec) };
+  return { outputs, params: trained, frozen };
 }

@@ -1,4 +1,3 @@
-export * from "./init/rng.js";
 export * from "./losses/dice.js";
 export * from "./synthetic/disc-masks.js";
 export * from "./vit/patch-mask-head.js";

@@ -1,4 +1,6 @@
-// Test support only: central finite differences of a graph run on ORT CPU vs its symbolic gradient.
+// Test support only: central finite differences of a graph run on ORT CPU vs its symbolic gradient,
+// lowered twice: as derived from the rule table (`optimize: false`, the reference) and optimised
+// (closed-form composite backward, native ops). Both must match the differences.
 import { cast, constant, type DType, grad, input, mul, sum, type Tensor, type TypedArray } from "@exits/graph";
 import { compile, rng } from "./ort-harness.js";
 
@@ -26,6 +28,7 @@ export interface GradCase {
 export interface GradCheckResult {
   maxAbsErr: number;
   maxRelErr: number;
+  /** Comparisons made: each input element against both lowerings. */
   checked: number;
   failures: string[];
 }
@@ -55,7 +58,8 @@ export async function gradCheck(c: GradCase): Promise<GradCheckResult> {
   diffIdx.forEach((i, k) => {
     outputs[`g${i}`] = grads[k]!;
   });
-  const compiled = await compile(outputs);
+  const compiled = await compile(outputs, { optimize: false });
+  const optimised = await compile(outputs);
   const feeds: Record<string, TypedArray> = {};
   c.inputs.forEach((spec, i) => {
     if (spec.values) feeds[`x${i}`] = spec.values;
@@ -70,10 +74,12 @@ export async function gradCheck(c: GradCase): Promise<GradCheckResult> {
     }
   });
   const base = await compiled.run(feeds);
+  const fast = await optimised.run(feeds);
   const result: GradCheckResult = { maxAbsErr: 0, maxRelErr: 0, checked: 0, failures: [] };
   for (const i of diffIdx) {
     const x = feeds[`x${i}`] as Float32Array | Float64Array;
     const g = base[`g${i}`] as Float32Array | Float64Array;
+    const gFast = fast[`g${i}`] as Float32Array | Float64Array;
     for (let j = 0; j < x.length; j++) {
       const orig = x[j]!;
       x[j] = orig + eps;
@@ -84,13 +90,17 @@ export async function gradCheck(c: GradCase): Promise<GradCheckResult> {
       const fMinus = ((await compiled.run(feeds))["loss"] as Float64Array)[0]!;
       x[j] = orig;
       const numeric = (fPlus - fMinus) / (hi - lo);
-      const analytic = g[j]!;
-      const err = Math.abs(numeric - analytic);
-      result.maxAbsErr = Math.max(result.maxAbsErr, err);
-      result.maxRelErr = Math.max(result.maxRelErr, err / Math.max(Math.abs(numeric), 1e-12));
-      result.checked++;
-      if (!(err <= atol + rtol * Math.abs(numeric)) && result.failures.length < 5)
-        result.failures.push(`x${i}[${j}]: analytic ${analytic} vs numeric ${numeric}`);
+      for (const [lowering, analytic] of [
+        ["derived", g[j]!],
+        ["optimised", gFast[j]!],
+      ] as const) {
+        const err = Math.abs(numeric - analytic);
+        result.maxAbsErr = Math.max(result.maxAbsErr, err);
+        result.maxRelErr = Math.max(result.maxRelErr, err / Math.max(Math.abs(numeric), 1e-12));
+        result.checked++;
+        if (!(err <= atol + rtol * Math.abs(numeric)) && result.failures.length < 5)
+          result.failures.push(`x${i}[${j}] (${lowering}): analytic ${analytic} vs numeric ${numeric}`);
+      }
     }
   }
   return result;

@@ -5,6 +5,7 @@ import { optimizeGraph } from "./optimize.js";
 import { type OnnxTypes, onnx } from "./proto.js";
 import { valueInfo } from "./tensor-proto.js";
 
+/** How {@link toOnnx} emits the graph. */
 export interface LowerOptions {
   /** Params as graph inputs `param:<name>` (default) or baked in as initializers. */
   params?: "inputs" | "initializers";
@@ -27,12 +28,14 @@ export interface LowerOptions {
   optimize?: boolean;
 }
 
+/** One graph input or output of a lowered model: its ONNX name, static shape and element type. */
 export interface IoSpec {
   name: string;
   shape: number[];
   dtype: DType;
 }
 
+/** A serialized ONNX model (IR 9) and its interface, ready for `InferenceSession.create`. */
 export interface LoweredModel {
   bytes: Uint8Array;
   /** Present with `externalData`: the blob the model refers to by `location`. */

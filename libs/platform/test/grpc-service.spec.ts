@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { networkInterfaces } from "node:os";
 import { after, before, describe, test } from "node:test";
 import { status } from "@grpc/grpc-js";
 import { type RunningService, startGrpcService } from "../src/bootstrap/start-grpc-service.js";
@@ -70,6 +71,26 @@ describe("a service started by the platform, over real gRPC on loopback", () => 
     });
   }
 
+  test("a stream that fails after sending items ends with the mapped status, never UNKNOWN", async () => {
+    const ok = await client.count({ upTo: 3 });
+    assert.deepEqual(ok, { received: [1, 2, 3] });
+    const full = await client.count({ upTo: 3, thenFail: "full" });
+    assert.deepEqual(full.received, [1, 2, 3]);
+    assert.equal(status[full.error!.code], "RESOURCE_EXHAUSTED");
+    assert.match(full.error!.details, /queue is full/);
+    const bug = await client.count({ upTo: 2, thenFail: "bug" });
+    assert.deepEqual(bug.received, [1, 2]);
+    assert.equal(status[bug.error!.code], "INTERNAL");
+    assert.doesNotMatch(bug.error!.details, /cannot read properties/);
+    const text = await scrapeMetrics("127.0.0.1", service.metricsPort);
+    const count = (code: string) =>
+      metricSample(text, "exits_grpc_server_handling_seconds_count", {
+        method: "/exits.testing.ProbeService/Count",
+        code,
+      });
+    assert.deepEqual([count("OK"), count("RESOURCE_EXHAUSTED"), count("INTERNAL")], [1, 1, 1]);
+  });
+
   test("an oversized message is rejected with RESOURCE_EXHAUSTED and the server stays healthy", async () => {
     const big = new Uint8Array(2 * 1024 * 1024);
     const error = await client.call("echo", { text: "big", payload: big }).then(
@@ -97,6 +118,18 @@ describe("configuration", () => {
         assert.ok(error.message.includes(value), error.message);
         return true;
       });
+    }
+  });
+
+  const hasIpv6Loopback = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === "::1"));
+  test("an IPv6 literal host binds (the gRPC address gets its brackets)", {
+    skip: hasIpv6Loopback ? undefined : "no IPv6 loopback (::1) on this machine",
+  }, async () => {
+    const service = await startGrpcService(PROBE_SERVICE_SPEC, { ...quiet, EXITS_GRPC_HOST: "::1" });
+    try {
+      assert.equal(await checkHealth(`[::1]:${service.grpcPort}`), "SERVING");
+    } finally {
+      await service.shutdown("test over");
     }
   });
 

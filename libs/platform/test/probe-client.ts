@@ -30,6 +30,22 @@ export class ProbeClient {
     });
   }
 
+  /** Runs the server-streaming Count and resolves to what arrived and the final error, if any. */
+  count(request: { upTo: number; thenFail?: string }): Promise<{ received: number[]; error?: grpc.ServiceError }> {
+    return new Promise((resolve) => {
+      const received: number[] = [];
+      const stream = (
+        this.client as unknown as Record<
+          string,
+          (req: unknown, opts: grpc.CallOptions) => grpc.ClientReadableStream<{ n: number }>
+        >
+      )["count"]!(request, { deadline: Date.now() + 10_000 });
+      stream.on("data", (reply: { n: number }) => received.push(reply.n));
+      stream.on("error", (error: grpc.ServiceError) => resolve({ received, error }));
+      stream.on("end", () => resolve({ received }));
+    });
+  }
+
   close(): void {
     this.client.close();
   }

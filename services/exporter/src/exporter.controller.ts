@@ -31,4 +31,8 @@ export class ExporterController implements ExporterServiceController {
   listSkipped(): never {
     return notImplementedYet("ExporterService.ListSkipped", PLANNED_WITH);
   }
+
+  resumeJob(): never {
+    return notImplementedYet("ExporterService.ResumeJob", PLANNED_WITH);
+  }
 }

@@ -6,6 +6,18 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { type FileDescriptorSet, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { type CodegenPaths, codegenPaths, listProtoFiles } from "./generate.js";
 
+/** Field numbers inside descriptor.proto that make up SourceCodeInfo location paths. */
+export const DESCRIPTOR_PATH = {
+  fileMessage: 4,
+  fileEnum: 5,
+  fileService: 6,
+  messageField: 2,
+  messageNested: 3,
+  messageEnum: 4,
+  enumValue: 2,
+  serviceMethod: 2,
+} as const;
+
 /** Compiles every file of proto/ with protoc, comments included (SourceCodeInfo). */
 export function compileDescriptorSet(paths: CodegenPaths = codegenPaths()): FileDescriptorSet {
   const dir = mkdtempSync(join(tmpdir(), "exits-descriptors-"));

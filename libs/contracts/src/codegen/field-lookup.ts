@@ -1,4 +1,5 @@
 import type { DescriptorProto, FieldDescriptorProto, FileDescriptorSet } from "@bufbuild/protobuf/wkt";
+import { DESCRIPTOR_PATH } from "./descriptor-set.js";
 
 /** A field reached by a dotted path from a root message, with its proto comment. */
 export interface ResolvedField {
@@ -7,9 +8,7 @@ export interface ResolvedField {
   comment: string;
 }
 
-const FILE_MESSAGE = 4;
-const MESSAGE_FIELD = 2;
-const MESSAGE_NESTED = 3;
+const { fileMessage: FILE_MESSAGE, messageField: MESSAGE_FIELD, messageNested: MESSAGE_NESTED } = DESCRIPTOR_PATH;
 
 interface IndexedMessage {
   message: DescriptorProto;

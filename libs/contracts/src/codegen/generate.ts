@@ -38,6 +38,13 @@ export function codegenPaths(repoRoot = findRepoRoot()): CodegenPaths {
   };
 }
 
+/** Why protoc cannot run here (tests skip with this message), or undefined when it can. */
+export function protocUnavailable(paths = codegenPaths()): string | undefined {
+  const probe = spawnSync(paths.protoc, ["--version"], { encoding: "utf8" });
+  if (!probe.error && probe.status === 0) return undefined;
+  return `cannot run protoc (${paths.protoc}): install Debian's protobuf-compiler or set PROTOC`;
+}
+
 /** Every `.proto` below `protoRoot`, relative to it, sorted (protoc's input order fixes output order). */
 export function listProtoFiles(protoRoot: string): string[] {
   return listFiles(protoRoot)

@@ -4,17 +4,18 @@ import type {
   FileDescriptorSet,
   SourceCodeInfo_Location,
 } from "@bufbuild/protobuf/wkt";
-import { compileDescriptorSet } from "./descriptor-set.js";
+import { compileDescriptorSet, DESCRIPTOR_PATH } from "./descriptor-set.js";
 
-// Field numbers inside descriptor.proto, which make up SourceCodeInfo location paths.
-const FILE_MESSAGE = 4;
-const FILE_ENUM = 5;
-const FILE_SERVICE = 6;
-const MESSAGE_FIELD = 2;
-const MESSAGE_NESTED = 3;
-const MESSAGE_ENUM = 4;
-const ENUM_VALUE = 2;
-const SERVICE_METHOD = 2;
+const {
+  fileMessage: FILE_MESSAGE,
+  fileEnum: FILE_ENUM,
+  fileService: FILE_SERVICE,
+  messageField: MESSAGE_FIELD,
+  messageNested: MESSAGE_NESTED,
+  messageEnum: MESSAGE_ENUM,
+  enumValue: ENUM_VALUE,
+  serviceMethod: SERVICE_METHOD,
+} = DESCRIPTOR_PATH;
 
 /**
  * Every message, field, enum, enum value, service and RPC of proto/ that has neither a leading

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { input } from "@exits/graph";
+import { input, Rng } from "@exits/graph";
 import { compileGraph, float32 } from "@exits/runtime";
-import { Rng } from "../init/rng.js";
 import { dice, milLoss } from "./dice.js";
 
 /** Reference Dice in plain TypeScript, per sample, MAL's ε on each sum of squares. */

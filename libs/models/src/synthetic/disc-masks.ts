@@ -1,4 +1,4 @@
-import { Rng } from "../init/rng.js";
+import { Rng } from "@exits/graph";
 
 /** A batch of the synthetic disc task, as flat float32 arrays (NCHW images, [B, N] targets). */
 export interface DiscBatch {

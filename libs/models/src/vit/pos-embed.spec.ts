@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
-import { Rng } from "../init/rng.js";
+import { Rng } from "@exits/graph";
 import { resizePosEmbed } from "./pos-embed.js";
 
 const probe = spawnSync("/usr/bin/python3", ["-c", "import torch"], { encoding: "utf8" });

@@ -15,6 +15,7 @@ import {
 } from "@exits/graph";
 import { gridSize, numPatches, resolveLayer, type VitConfig } from "./vit-config.js";
 
+/** What {@link vitEncoder} returns. */
 export interface VitOutputs {
   /** All tokens after the final norm, class token first: [B, 1 + N, D]. */
   readonly tokens: Tensor;

@@ -1,5 +1,4 @@
-import type { TypedArray } from "@exits/graph";
-import { Rng } from "../init/rng.js";
+import { Rng, type TypedArray } from "@exits/graph";
 import { resizePosEmbed } from "./pos-embed.js";
 import { gridSize, numPatches, type VitConfig } from "./vit-config.js";
 

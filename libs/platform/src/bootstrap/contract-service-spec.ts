@@ -21,11 +21,16 @@ export const DEFAULT_GRPC_PORTS: Readonly<Record<ServiceShortName, number>> = {
 /** The spec of one of the six exits.v1 services, loaded from the committed contracts. */
 export function contractServiceSpec(name: ServiceShortName, module: Type<unknown>): GrpcServiceSpec {
   const { protoFile, fullName } = SERVICE_PROTOS[name];
-  const { includeDirs: _ignored, ...loaderOptions } = PROTO_LOADER_OPTIONS;
   return {
     name,
     defaultPort: DEFAULT_GRPC_PORTS[name],
     module,
-    proto: { root: PROTO_ROOT, files: [protoFile], packageName: PROTO_PACKAGE, services: [fullName], loaderOptions },
+    proto: {
+      root: PROTO_ROOT,
+      files: [protoFile],
+      packageName: PROTO_PACKAGE,
+      services: [fullName],
+      loaderOptions: PROTO_LOADER_OPTIONS,
+    },
   };
 }

@@ -18,6 +18,7 @@ export interface GrpcServiceSpec {
     readonly packageName: string;
     /** Fully qualified service names, for health statuses (`exits.v1.MaskService`). */
     readonly services: readonly string[];
+    /** `@grpc/proto-loader` options; `includeDirs` is always `[root]`. */
     readonly loaderOptions: ProtoLoaderOptions;
   };
 }

@@ -59,7 +59,8 @@ export async function startGrpcService(
   const metrics = new ServiceMetrics(spec.name);
   const transport = new ExitsGrpcServer(
     {
-      url: `${config.grpcHost}:${config.grpcPort}`,
+      // An IPv6 literal needs brackets in a gRPC address ("[::]:50051").
+      url: `${config.grpcHost.includes(":") ? `[${config.grpcHost}]` : config.grpcHost}:${config.grpcPort}`,
       package: spec.proto.packageName,
       protoPath: spec.proto.files.map((file) => `${spec.proto.root}/${file}`),
       loader: { ...spec.proto.loaderOptions, includeDirs: [spec.proto.root] },

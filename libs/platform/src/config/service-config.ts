@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
+import { ConfigError } from "./config-error.js";
 import { EnvReader } from "./env-reader.js";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -42,12 +43,19 @@ export function loadServiceConfig(
 ): ServiceConfig {
   const read = new EnvReader(env);
   const grpcPort = read.integer("EXITS_GRPC_PORT", defaultGrpcPort, { min: 0, max: 65535 });
+  const metricsPort = read.integer("EXITS_METRICS_PORT", grpcPort === 0 ? 0 : grpcPort + 1000, { min: 0, max: 65535 });
+  if (metricsPort > 65535) {
+    throw new ConfigError(
+      "EXITS_METRICS_PORT",
+      `unset, and its default EXITS_GRPC_PORT + 1000 = ${metricsPort} is no port`,
+    );
+  }
   const dataDir = read.string("EXITS_DATA_DIR", ".exits-data");
   return {
     service,
     grpcHost: read.host("EXITS_GRPC_HOST", "0.0.0.0"),
     grpcPort,
-    metricsPort: read.integer("EXITS_METRICS_PORT", grpcPort === 0 ? 0 : grpcPort + 1000, { min: 0, max: 65535 }),
+    metricsPort,
     maxMessageBytes: read.integer("EXITS_GRPC_MAX_MESSAGE_MB", 64, { min: 1, max: 2047 }) * 1024 * 1024,
     shutdownGraceMs: read.integer("EXITS_SHUTDOWN_GRACE_MS", 30_000, { min: 0, max: 3_600_000 }),
     logLevel: read.oneOf("EXITS_LOG_LEVEL", LOG_LEVELS, "info"),

@@ -52,6 +52,25 @@ export class JsonLogger implements LoggerService {
       else if (typeof item === "string") record.context = item;
       else if (item && typeof item === "object") Object.assign(record, item);
     }
-    this.write(JSON.stringify(record));
+    this.write(serialize(record));
+  }
+}
+
+/**
+ * A logger must never throw (it runs inside the status filter): bigints become strings, and a
+ * record that still cannot be serialised (a circular field) is written without its fields.
+ */
+function serialize(record: LogFields): string {
+  try {
+    return JSON.stringify(record, (_key, value) => (typeof value === "bigint" ? value.toString() : value));
+  } catch (error) {
+    const { time, level, service, msg } = record;
+    return JSON.stringify({
+      time,
+      level,
+      service,
+      msg,
+      logError: `fields not serialisable: ${(error as Error).message}`,
+    });
   }
 }

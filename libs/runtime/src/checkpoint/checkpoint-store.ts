@@ -25,8 +25,10 @@ export interface CheckpointData {
   readonly extra?: unknown;
 }
 
+/** A complete checkpoint read back by {@link CheckpointStore.loadLatest}. */
 export interface LoadedCheckpoint {
   readonly step: number;
+  /** The step's directory. */
   readonly path: string;
   readonly parameters: Map<string, HostTensor>;
   readonly optimizerState: Map<string, HostTensor>;
@@ -35,6 +37,7 @@ export interface LoadedCheckpoint {
   readonly manifest: CheckpointManifest;
 }
 
+/** Options of {@link CheckpointStore}. */
 export interface CheckpointStoreOptions {
   /** Complete checkpoints to keep (the newest); older ones are deleted after each save. Default 3. */
   readonly keep?: number;

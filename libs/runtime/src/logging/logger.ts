@@ -12,6 +12,7 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
+/** Severity, lowest first; a logger drops records below its threshold. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /** One captured record, as kept by {@link MemoryLogger}. */

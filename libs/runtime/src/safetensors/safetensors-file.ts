@@ -13,6 +13,7 @@ import {
 /** Tensors by name, in any iteration order (the file order is chosen by the writer). */
 export type TensorMap = ReadonlyMap<string, HostTensor> | Readonly<Record<string, HostTensor>>;
 
+/** Options of the safetensors writers. */
 export interface WriteSafetensorsOptions {
   /** Free-form string metadata (`__metadata__`). */
   readonly metadata?: Readonly<Record<string, string>>;

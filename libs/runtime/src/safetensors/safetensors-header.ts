@@ -44,6 +44,7 @@ export interface SafetensorsEntry {
   readonly end: number;
 }
 
+/** A parsed and validated safetensors header. */
 export interface SafetensorsHeader {
   /** In data-offset order. */
   readonly entries: readonly SafetensorsEntry[];

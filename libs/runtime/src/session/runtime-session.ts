@@ -8,6 +8,7 @@ import { type RuntimeConfig, resolveRuntimeConfig } from "./runtime-config.js";
 /** The provider a session actually runs on. */
 export type ActiveProvider = "cpu" | "cuda";
 
+/** How {@link createSession} (and `compileGraph`, `TrainStepRunner.create`) open a session. */
 export interface CreateSessionOptions {
   readonly config?: Partial<RuntimeConfig>;
   readonly logger?: Logger;
@@ -15,6 +16,7 @@ export interface CreateSessionOptions {
   readonly name?: string;
 }
 
+/** One model input or output as ONNX Runtime reports it. */
 export interface TensorSignature {
   readonly name: string;
   readonly dtype: HostDType | string;

@@ -100,11 +100,14 @@ export function scoreScaleToJSON(object: ScoreScale): string {
 export enum ExecutionProvider {
   /** EXECUTION_PROVIDER_UNSPECIFIED - Default: EXECUTION_PROVIDER_AUTO. */
   EXECUTION_PROVIDER_UNSPECIFIED = 0,
-  /** EXECUTION_PROVIDER_AUTO - CUDA when available, else CPU (the fallback is logged and recorded in the manifest). */
+  /** EXECUTION_PROVIDER_AUTO - CUDA when it loads, else CPU (logged at info level and recorded in the manifest). */
   EXECUTION_PROVIDER_AUTO = 1,
   /** EXECUTION_PROVIDER_CPU - ONNX Runtime CPU execution provider. */
   EXECUTION_PROVIDER_CPU = 2,
-  /** EXECUTION_PROVIDER_CUDA - ONNX Runtime CUDA execution provider; FAILED_PRECONDITION where CUDA is unavailable. */
+  /**
+   * EXECUTION_PROVIDER_CUDA - ONNX Runtime CUDA execution provider; where CUDA cannot load, the graphs run on the CPU
+   * with a logged warning, and the manifest records the provider actually used.
+   */
   EXECUTION_PROVIDER_CUDA = 3,
   UNRECOGNIZED = -1,
 }
@@ -472,7 +475,10 @@ export interface ExecutionConfig {
   deviceId?:
     | number
     | undefined;
-  /** ONNX Runtime intra-op threads; 0 = number of available CPU cores. Default 0. */
+  /**
+   * ONNX Runtime intra-op threads; 0 = the serving process's EXITS_INTRA_OP_THREADS (itself
+   * default 2). Default 0.
+   */
   intraOpThreads?:
     | number
     | undefined;
@@ -593,8 +599,9 @@ export interface GeneratorTrainingConfig {
 /**
  * §3.3 / §6: choose α, τ_FG, τ_BG by a sweep on a labelled validation set, scoring point
  * retrieval quality (precision of P̂_FG and P̂_BG against ground-truth masks and the fraction of
- * box points labelled). The chosen values and the whole table are recorded in the extractor's
- * manifest and become RetrievalConfig's defaults.
+ * box points labelled). Among the candidates left after min_coverage, the one with the highest
+ * mean of P̂_FG precision and P̂_BG precision is chosen (a fixed objective). The chosen values and
+ * the whole table are recorded in the extractor's manifest and become RetrievalConfig's defaults.
  */
 export interface RetrievalSweepConfig {
   /** Candidate α values. Default [1, 2, 4, 8, 16]. */
@@ -616,11 +623,7 @@ export interface RetrievalSweepConfig {
   minCoverage?:
     | number
     | undefined;
-  /**
-   * At most this many validation objects are used (first by annotation id); 0 = all. Default 0.
-   * The objective maximised among the candidates left after min_coverage is fixed: the mean of
-   * P̂_FG precision and P̂_BG precision.
-   */
+  /** At most this many validation objects are used (first by annotation id); 0 = all. Default 0. */
   maxObjects?:
     | number
     | undefined;

@@ -29,8 +29,8 @@ export interface CrfColours {
     | Tensor
     | undefined;
   /**
-   * The service cuts `crop.box` from the image (fill as CropConfig.fill, default mirror) and
-   * resizes it to H × W; `crop.size` must equal H = W.
+   * The service cuts `crop.box` from the image (outside pixels filled as RefineRequest.fill)
+   * and resizes it to H × W; `crop.size` must equal H = W.
    */
   imageCrop?: ImageCrop | undefined;
 }

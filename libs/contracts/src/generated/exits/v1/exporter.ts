@@ -191,6 +191,12 @@ export interface StartExportJobRequest {
   requestId: string;
 }
 
+/** Resume a stopped export. */
+export interface ResumeExportJobRequest {
+  /** The job to resume; NOT_FOUND when unknown. */
+  jobId: string;
+}
+
 /** One annotation left out of the export, and why. */
 export interface SkippedAnnotation {
   /** COCO annotation id. */
@@ -957,6 +963,79 @@ export const StartExportJobRequest: MessageFns<StartExportJobRequest> = {
       ? ExportJobSpec.fromPartial(object.spec)
       : undefined;
     message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseResumeExportJobRequest(): ResumeExportJobRequest {
+  return { jobId: "" };
+}
+
+export const ResumeExportJobRequest: MessageFns<ResumeExportJobRequest> = {
+  encode(message: ResumeExportJobRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeExportJobRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeExportJobRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeExportJobRequest {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ResumeExportJobRequest): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResumeExportJobRequest>, I>>(base?: I): ResumeExportJobRequest {
+    return ResumeExportJobRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResumeExportJobRequest>, I>>(object: I): ResumeExportJobRequest {
+    const message = createBaseResumeExportJobRequest();
+    message.jobId = object.jobId ?? "";
     return message;
   },
 };
@@ -2304,7 +2383,7 @@ export interface ExporterServiceClient {
 
   getJob(request: GetJobRequest, metadata?: Metadata): Observable<ExportJob>;
 
-  /** Request cancellation (running shards stop; partial shard outputs are kept for a restart). */
+  /** Request cancellation (running shards stop; partial shard outputs are kept for ResumeJob). */
 
   cancelJob(request: CancelJobRequest, metadata?: Metadata): Observable<ExportJob>;
 
@@ -2315,6 +2394,14 @@ export interface ExporterServiceClient {
   /** The job's skipped annotations, paged (the full report; ExportJob carries only counts). */
 
   listSkipped(request: ListSkippedRequest, metadata?: Metadata): Observable<ListSkippedResponse>;
+
+  /**
+   * Continue an INTERRUPTED, FAILED or CANCELLED export with its recorded spec: finished shards
+   * are kept, the others restart from their partial outputs. FAILED_PRECONDITION for a job that
+   * is queued, running or succeeded.
+   */
+
+  resumeJob(request: ResumeExportJobRequest, metadata?: Metadata): Observable<ExportJob>;
 }
 
 /**
@@ -2338,7 +2425,7 @@ export interface ExporterServiceController {
 
   getJob(request: GetJobRequest, metadata?: Metadata): Promise<ExportJob> | Observable<ExportJob> | ExportJob;
 
-  /** Request cancellation (running shards stop; partial shard outputs are kept for a restart). */
+  /** Request cancellation (running shards stop; partial shard outputs are kept for ResumeJob). */
 
   cancelJob(request: CancelJobRequest, metadata?: Metadata): Promise<ExportJob> | Observable<ExportJob> | ExportJob;
 
@@ -2355,11 +2442,30 @@ export interface ExporterServiceController {
     request: ListSkippedRequest,
     metadata?: Metadata,
   ): Promise<ListSkippedResponse> | Observable<ListSkippedResponse> | ListSkippedResponse;
+
+  /**
+   * Continue an INTERRUPTED, FAILED or CANCELLED export with its recorded spec: finished shards
+   * are kept, the others restart from their partial outputs. FAILED_PRECONDITION for a job that
+   * is queued, running or succeeded.
+   */
+
+  resumeJob(
+    request: ResumeExportJobRequest,
+    metadata?: Metadata,
+  ): Promise<ExportJob> | Observable<ExportJob> | ExportJob;
 }
 
 export function ExporterServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["startJob", "watchJob", "getJob", "cancelJob", "listJobs", "listSkipped"];
+    const grpcMethods: string[] = [
+      "startJob",
+      "watchJob",
+      "getJob",
+      "cancelJob",
+      "listJobs",
+      "listSkipped",
+      "resumeJob",
+    ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("ExporterService", method)(constructor.prototype[method], method, descriptor);

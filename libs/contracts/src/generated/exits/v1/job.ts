@@ -9,8 +9,8 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
  *
  *   QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED
  *   RUNNING → CANCELLING → CANCELLED      (Cancel; the current step finishes, a checkpoint is kept)
- *   RUNNING → INTERRUPTED                 (the process died; Resume continues from the last checkpoint)
- *   INTERRUPTED | FAILED | CANCELLED → QUEUED   (Resume, trainer only)
+ *   RUNNING → INTERRUPTED                 (the process died; ResumeJob continues from the last checkpoint)
+ *   INTERRUPTED | FAILED | CANCELLED → QUEUED   (ResumeJob)
  */
 export enum JobState {
   /** JOB_STATE_UNSPECIFIED - Never reported; as a filter it means "any state". */

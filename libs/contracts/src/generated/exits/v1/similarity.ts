@@ -146,7 +146,7 @@ export interface ObjectSimilarity {
     | undefined;
   /** Sinkhorn rounds actually run. */
   sinkhornIterations: number;
-  /** max |row or column sum − 1| of A after the last round (before symmetrising). */
+  /** max |row or column sum − 1| of A = Sinkhorn(S) after the last round (before symmetrising). */
   sinkhornResidual: number;
   /** Set when the object was skipped (INVALID_POLICY_SKIP); then no matrix is set. */
   issue?: ObjectIssue | undefined;

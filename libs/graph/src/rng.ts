@@ -1,6 +1,6 @@
 /**
- * A small seeded generator (SplitMix32 → Mulberry32 style) so that parameter initialisation and
- * synthetic data are reproducible across runs and machines; not for cryptography.
+ * The seeded generator (Mulberry32) of every graph-side consumer: parameter initialisation,
+ * synthetic data and test inputs reproduce across runs and machines. Not for cryptography.
  */
 export class Rng {
   private state: number;
@@ -37,6 +37,7 @@ export class Rng {
     }
   }
 
+  /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
