@@ -7,7 +7,16 @@ Reads one JSON job per stdin line:
 context x half-size per side (clipped to the image) instead of the whole image, which is much
 faster on large images; 0 uses the whole image.
 Mode "rect": cv2.GC_INIT_WITH_RECT (outside = background, inside = probably foreground).
-Mode "points": the same labels as a mask, plus a disc of `radius` px around each extreme point
+  On coco-tiny this returns an EMPTY mask for about 40 % of objects. That is GrabCut itself, not
+  how it is driven here (rect is (x, y, w, h) in the coordinates of the image passed, the box
+  covers the extreme pixels, GC_FGD | GC_PR_FGD is kept; colour order only permutes the GMM's
+  axes): the empty objects are mostly small (box area < 32^2), and graph cuts have a shrinking
+  bias: the data term grows with the object's area, the cut cost (OpenCV's fixed gamma = 50)
+  with its perimeter, so for a small object in a cluttered image, whose colours the background
+  GMM also explains, labelling nothing is cheapest. Evidence: upscaling the same crops 3x
+  (nearest) before GrabCut drops the empty share of objects under 3000 px on the first 60
+  val2017 annotations from 61 % to 17 %; on the clean synthetic benchmark there are no empties.
+Mode "points": the same labels as a mask, plus a disc of `radius` px around each extreme point (clipped to the box)
 marked as sure foreground, then cv2.GC_INIT_WITH_MASK.
 Writes one JSON line per job: {"id", "counts": column-major run lengths of the full-image mask
 (pycocotools order, starting with background), "fallback": true when GrabCut failed and the
@@ -65,10 +74,13 @@ def main():
             if job.get("mode", "rect") == "rect":
                 cv2.grabCut(sub, mask, rect, bgd, fgd, iters, cv2.GC_INIT_WITH_RECT)
             else:
+                # The discs are drawn into the box only: beyond it lies no object pixel (the box is
+                # spanned by the extreme points), so nothing there may be forced to foreground.
                 mask[:] = cv2.GC_BGD
-                mask[y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0] = cv2.GC_PR_FGD
+                inside = mask[y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0]
+                inside[:] = cv2.GC_PR_FGD
                 for px, py in job["points"]:
-                    cv2.circle(mask, (int(px) - rx0, int(py) - ry0), int(job.get("radius", 2)), cv2.GC_FGD, -1)
+                    cv2.circle(inside, (int(px) - x0, int(py) - y0), int(job.get("radius", 2)), cv2.GC_FGD, -1)
                 cv2.grabCut(sub, mask, None, bgd, fgd, iters, cv2.GC_INIT_WITH_MASK)
             fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
             full[ry0:ry1, rx0:rx1] = fg

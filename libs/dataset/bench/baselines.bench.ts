@@ -5,9 +5,8 @@
 //   [--iterations 5] [--max-objects N]
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { readCocoObjects } from "../src/coco/coco-objects.js";
@@ -24,6 +23,7 @@ import {
 } from "../src/metrics/mask-metrics.js";
 import type { ExtremePoints } from "../src/points/extreme-points.js";
 import { writeSyntheticDataset } from "../src/synthetic/synthetic-dataset.js";
+import { writeFileAtomic } from "../src/write-file-atomic.js";
 
 const repoRoot = resolve(import.meta.dirname, "../../..");
 const { values } = parseArgs({
@@ -257,7 +257,5 @@ if (values.json) {
     options: values,
     splits: output,
   };
-  await mkdir(dirname(resolve(values.json)), { recursive: true });
-  await writeFile(`${values.json}.tmp`, `${JSON.stringify(doc, null, 2)}\n`);
-  await rename(`${values.json}.tmp`, values.json);
+  await writeFileAtomic(values.json, `${JSON.stringify(doc, null, 2)}\n`);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { decodeRle, rleArea, rleToBbox } from "../mask/rle-ops.js";
-import { sharedDataPath } from "../mask/shared-data.testing.js";
+import { sharedDataPath } from "../shared-data.testing.js";
 import { CocoInputError } from "./coco-input-error.js";
 import { type CocoObject, readCocoObjects } from "./coco-objects.js";
 import type { CocoAnnotation } from "./coco-types.js";

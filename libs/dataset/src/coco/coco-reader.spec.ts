@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { sharedDataPath } from "../mask/shared-data.testing.js";
+import { sharedDataPath } from "../shared-data.testing.js";
 import { readCocoAnnotations, readCocoBatches, readCocoDataset, readCocoEntries } from "./coco-reader.js";
 import { writeFakeCocoFile } from "./fake-coco.testing.js";
 

@@ -9,7 +9,6 @@ export interface FakeCocoSize {
   seed?: number;
 }
 
-
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /**

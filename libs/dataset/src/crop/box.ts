@@ -1,4 +1,4 @@
-import type { ExtremePoints } from "../points/extreme-points.js";
+import { bboxFromExtremePoints, type ExtremePoints } from "../points/extreme-points.js";
 
 /**
  * An axis-aligned box in CONTINUOUS image coordinates: pixel (i, j) covers the unit square
@@ -19,14 +19,9 @@ export interface Margins {
   bottom: number;
 }
 
-/**
- * The box spanned by extreme points: `x0 = left.x, y0 = top.y, x1 = right.x + 1, y1 = bottom.y + 1`.
- * The `+ 1` makes the box cover the extreme pixels themselves (MAL's `_expand_box` adds the same 1),
- * so a one-pixel-wide object has width 1, not 0, and the box equals the mask's pixel bbox.
- */
+/** The continuous box spanned by extreme points; the convention is `bboxFromExtremePoints`'s. */
 export function boxFromExtremePoints(points: ExtremePoints): Box {
-  const [top, left, bottom, right] = points;
-  return { x0: left[0], y0: top[1], x1: right[0] + 1, y1: bottom[1] + 1 };
+  return boxFromBbox(bboxFromExtremePoints(points));
 }
 
 /** Box from a COCO `[x, y, w, h]` bbox. */

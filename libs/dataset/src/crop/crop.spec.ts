@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { BinaryMask } from "../mask/mask-types.js";
-import type { ExtremePoints } from "../points/extreme-points.js";
+import { extremePointsFromMask } from "../points/extreme-points-from-mask.js";
 import { createRng } from "../synthetic/prng.js";
 import { type Box, boxFromExtremePoints, enlargeBox, INFERENCE_MARGIN, uniformMargins } from "./box.js";
 import { cropImage, cropMask } from "./crop-image.js";
@@ -23,25 +23,6 @@ function ellipse(W: number, H: number, cx: number, cy: number, rx: number, ry: n
     }
   }
   return { width: W, height: H, data } satisfies BinaryMask;
-}
-
-/** Extreme points by direct scan (first hit), enough for geometry tests. */
-function extremes(mask: BinaryMask): ExtremePoints | undefined {
-  const { width: W, height: H, data } = mask;
-  let top: [number, number] | undefined;
-  let left: [number, number] | undefined;
-  let bottom: [number, number] | undefined;
-  let right: [number, number] | undefined;
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      if (!data[y * W + x]) continue;
-      if (!top || y < top[1]) top = [x, y];
-      if (!left || x < left[0]) left = [x, y];
-      if (!bottom || y > bottom[1]) bottom = [x, y];
-      if (!right || x > right[0]) right = [x, y];
-    }
-  }
-  return top && left && bottom && right ? [top, left, bottom, right] : undefined;
 }
 
 const ellipseArb = fc
@@ -206,11 +187,11 @@ describe("crop", () => {
   test("extreme points: flip twice = identity, left/right swap, order stays valid", () => {
     fc.assert(
       fc.property(ellipseArb, (mask) => {
-        const pts = extremes(mask)!;
+        const pts = extremePointsFromMask(mask)!;
         const flipped = flipExtremePoints(pts, mask.width);
         assert.deepEqual(flipExtremePoints(flipped, mask.width), pts);
         // The flipped points are the extreme points of the flipped mask (up to ties on a side).
-        const direct = extremes(flipMaskHorizontal(mask))!;
+        const direct = extremePointsFromMask(flipMaskHorizontal(mask))!;
         assert.equal(flipped[1][0], direct[1][0]);
         assert.equal(flipped[3][0], direct[3][0]);
         assert.equal(flipped[0][1], direct[0][1]);
@@ -223,7 +204,7 @@ describe("crop", () => {
   test("points in a (flipped) crop keep their roles and the crop pixel under them is the object", () => {
     fc.assert(
       fc.property(ellipseArb, fc.boolean(), fc.integer({ min: 0, max: 1200 }), (mask, flipped, mm) => {
-        const pts = extremes(mask)!;
+        const pts = extremePointsFromMask(mask)!;
         const box = boxFromExtremePoints(pts);
         const map = createCropMap(enlargeBox(box, uniformMargins(mm / 1000)), 64, flipped);
         const c = extremePointsToCrop(map, pts);
@@ -260,7 +241,7 @@ describe("paste-back", () => {
   test("crop a mask and paste it back: at scale 1 on whole pixels it is exact", () => {
     fc.assert(
       fc.property(ellipseArb, fc.integer({ min: 0, max: 5 }), fc.boolean(), (mask, pad, flipped) => {
-        const pts = extremes(mask)!;
+        const pts = extremePointsFromMask(mask)!;
         const box = boxFromExtremePoints(pts);
         const w = box.x1 - box.x0;
         const h = box.y1 - box.y0;
@@ -287,7 +268,7 @@ describe("paste-back", () => {
         fc.integer({ min: 0, max: 1200 }),
         fc.boolean(),
         (mask, S, mm, flipped) => {
-          const box = boxFromExtremePoints(extremes(mask)!);
+          const box = boxFromExtremePoints(extremePointsFromMask(mask)!);
           const map = createCropMap(enlargeBox(box, uniformMargins(mm / 1000)), S, flipped);
           const back = pasteBack({ size: S, data: cropMask(mask, map) }, map, box, mask.width, mask.height);
           const delta = Math.max(1, (map.box.x1 - map.box.x0) / S, (map.box.y1 - map.box.y0) / S);
@@ -343,7 +324,7 @@ describe("object crop", () => {
     const rng = createRng(1);
     const img = { width: W, height: H, data: new Uint8Array(W * H * 3).map(() => rng.int(0, 255)) };
     const mask = ellipse(W, H, 30, 25, 12, 8);
-    const pts = extremes(mask)!;
+    const pts = extremePointsFromMask(mask)!;
     const c = objectCrop(img, pts, 52);
     // Box 24 × 16 enlarged by 0.3 → 31.2 × 20.8; the box occupies [0.15, 0.85) of the crop (×52).
     assert.ok(

@@ -3,14 +3,14 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { readCocoObjects } from "../coco/coco-objects.js";
 import { segmentationToMask } from "../coco/segmentation.js";
-import { cocoTinyDir } from "../image/shared-data.testing.js";
+import { sharedDataPath } from "../shared-data.testing.js";
 import { boxFromExtremePoints, enlargeBox, INFERENCE_MARGIN, uniformMargins } from "./box.js";
 import { cropMask } from "./crop-image.js";
 import { createCropMap } from "./crop-map.js";
 import { pasteBack } from "./paste-back.js";
 
 test("real COCO masks survive crop (S = 512) → R = 128 map → paste-back", async (t) => {
-  const { dir, skip } = cocoTinyDir();
+  const { path: dir, skip } = sharedDataPath("coco-tiny");
   if (!dir) return t.skip(skip);
   const { objects } = await readCocoObjects(join(dir, "annotations/instances_val2017.json"), { extremePoints: "mask" });
   const ious: number[] = [];

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import sharp from "sharp";
+import { sharedDataPath } from "../shared-data.testing.js";
 import { decodeImage, ImageDecodeError, readImageSize } from "./decode-image.js";
 import { encodeJpeg, encodePng, writeImage } from "./encode-image.js";
-import { cocoTinyDir } from "./shared-data.testing.js";
 
 const W = 17;
 const H = 11;
@@ -174,16 +174,24 @@ describe("decodeImage", () => {
     await assert.rejects(writeImage(join(dir, "c.gif"), img), /unknown image extension/);
   });
 
-  test("real coco-tiny JPEGs decode to the size in the header", async (t) => {
-    const { dir, skip } = cocoTinyDir();
+  test("real coco-tiny JPEGs decode to the size in the header and in the COCO file", async (t) => {
+    const { path: dir, skip } = sharedDataPath("coco-tiny");
     if (!dir) return t.skip(skip);
     const folder = join(dir, "val2017");
+    const coco = JSON.parse(await readFile(join(dir, "annotations/instances_val2017.json"), "utf8"));
+    const sizes = new Map<string, { width: number; height: number }>(
+      coco.images.map((i: { file_name: string; width: number; height: number }) => [
+        i.file_name,
+        { width: i.width, height: i.height },
+      ]),
+    );
     const files = (await readdir(folder)).filter((f) => f.endsWith(".jpg")).slice(0, 4);
     assert.ok(files.length > 0);
     for (const f of files) {
       const path = join(folder, f);
       const img = await decodeImage(path);
       assert.deepEqual({ width: img.width, height: img.height }, await readImageSize(path));
+      assert.deepEqual({ width: img.width, height: img.height }, sizes.get(f), f);
       assert.equal(img.data.length, img.width * img.height * 3);
       let lo = 255;
       let hi = 0;

@@ -1,6 +1,6 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { dirname, extname } from "node:path";
+import { extname } from "node:path";
 import sharp, { type Sharp } from "sharp";
+import { writeFileAtomic } from "../write-file-atomic.js";
 import type { RgbImage } from "./rgb-image.js";
 
 function toSharp(image: RgbImage): Sharp {
@@ -27,8 +27,5 @@ export async function writeImage(path: string, image: RgbImage, options: { quali
   if (ext === ".png") bytes = await encodePng(image);
   else if (ext === ".jpg" || ext === ".jpeg") bytes = await encodeJpeg(image, options.quality);
   else throw new Error(`cannot write ${path}: unknown image extension "${ext}" (use .png, .jpg or .jpeg)`);
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
+  await writeFileAtomic(path, bytes);
 }

@@ -60,11 +60,6 @@ export function fromColumnMajor(columnMajor: Uint8Array, height: number, width: 
   return { width, height, data };
 }
 
-/** An all-background mask. */
-export function emptyMask(width: number, height: number): BinaryMask {
-  return { width, height, data: new Uint8Array(width * height) };
-}
-
 /** Number of foreground pixels. */
 export function popcount(mask: BinaryMask): number {
   let n = 0;

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
+import { sharedDataPath } from "../shared-data.testing.js";
 import type { BinaryMask, RleMask } from "./mask-types.js";
 import { rleFromPolygon, rleFromPolygons } from "./polygon.js";
 import { runLengthsOf } from "./rle-dense.js";
 import { decodeRle, encodeMask, rleArea, rleIou, rleIouMatrix, rleMerge, rleToBbox, runLengths } from "./rle-ops.js";
 import { countsFromString, countsToString } from "./rle-string.js";
-import { sharedDataPath } from "./shared-data.testing.js";
 
 // Every vector in ../shared/data/rle-vectors.json, produced by pycocotools' C mask API.
 

@@ -80,6 +80,14 @@ describe("mask metrics", () => {
       gt,
     );
     assert.deepEqual(a, { foreground: 3, foregroundInside: 2, background: 4, backgroundOutside: 3, boxPoints: 10 });
+    // Index space (integer = pixel centre): x = 1.6 lies on pixel 2 (inside), x = 5.6 on pixel 6 (outside).
+    assert.deepEqual(countRetrievedPoints({ foreground: [[1.6, 3]], background: [[5.6, 3]], boxPoints: 2 }, gt), {
+      foreground: 1,
+      foregroundInside: 1,
+      background: 1,
+      backgroundOutside: 1,
+      boxPoints: 2,
+    });
     const r = summarisePointRetrieval([
       a,
       { foreground: 1, foregroundInside: 1, background: 0, backgroundOutside: 0, boxPoints: 4 },

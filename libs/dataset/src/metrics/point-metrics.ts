@@ -32,10 +32,13 @@ export interface PointRetrievalReport extends PointRetrievalCounts {
   coverage: number | null;
 }
 
-/** A point falls on pixel (floor x, floor y); points off the image count as outside the mask. */
+/**
+ * Points are in index space like every point of this lib (integer = pixel centre, see `CropMap`),
+ * so a fractional point falls on the nearest pixel; points off the image count as outside the mask.
+ */
 function inside(mask: BinaryMask, [x, y]: Point): boolean {
-  const c = Math.floor(x);
-  const r = Math.floor(y);
+  const c = Math.round(x);
+  const r = Math.round(y);
   return c >= 0 && r >= 0 && c < mask.width && r < mask.height && mask.data[r * mask.width + c] !== 0;
 }
 

@@ -1,8 +1,9 @@
-import { boxFromExtremePoints, enlargeBox, uniformMargins } from "../crop/box.js";
+import { type Box, boxFromBbox, boxFromExtremePoints, enlargeBox, uniformMargins } from "../crop/box.js";
 import { cropImage, cropMask, cropRaster } from "../crop/crop-image.js";
 import { extremePointsToCrop } from "../crop/crop-points.js";
 import type { RgbImage } from "../image/rgb-image.js";
 import type { BinaryMask } from "../mask/mask-types.js";
+import { encodeMask, rleToBbox } from "../mask/rle-ops.js";
 import type { ExtremePoints } from "../points/extreme-points.js";
 import type { Colour } from "../synthetic/textures.js";
 import { drawObjects } from "./overlay.js";
@@ -83,20 +84,9 @@ export function contactSheet(items: readonly SheetItem[], options: ContactSheetO
   return { width: W, height: H, data: sheet };
 }
 
-function maskBox(mask: BinaryMask | undefined) {
+/** The mask's tight box (pycocotools' toBbox), or undefined when it is empty. */
+function maskBox(mask: BinaryMask | undefined): Box | undefined {
   if (!mask) return undefined;
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  for (let y = 0; y < mask.height; y++) {
-    for (let x = 0; x < mask.width; x++) {
-      if (!mask.data[y * mask.width + x]) continue;
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x + 1);
-      y1 = Math.max(y1, y + 1);
-    }
-  }
-  return x1 > x0 ? { x0, y0, x1, y1 } : undefined;
+  const bbox = rleToBbox(encodeMask(mask));
+  return bbox[2] > 0 ? boxFromBbox(bbox) : undefined;
 }

@@ -80,6 +80,17 @@ describe("pictures", () => {
       }
       assert.ok(magenta > 20, `tile ${k} shows its contour (${magenta} px)`);
     });
+    // Without points the tile's box comes from the mask (toBbox) and must be the same crop: only
+    // the dots (radius 2 + 1 ring at tile 64, at most 7 × 7 px each) may differ.
+    const maskOnly = contactSheet(
+      items.map(({ points: _, ...rest }) => rest),
+      { tile: 64, columns: 3, gap: 2 },
+    );
+    let differing = 0;
+    for (let p = 0; p < sheet.width * sheet.height; p++) {
+      if ([0, 1, 2].some((c) => sheet.data[p * 3 + c] !== maskOnly.data[p * 3 + c])) differing++;
+    }
+    assert.ok(differing <= items.length * 4 * 49, `${differing} px differ`);
     const drawn = drawObjects(scene.image, items);
     assert.notDeepEqual(drawn.data, scene.image.data);
   });

@@ -8,8 +8,11 @@ export interface ExtremePointContext {
   /** The annotation's box; each point must lie on the matching side within `tolerance`. */
   bbox?: Bbox;
   /**
-   * Allowed distance in pixels between a point and its side of `bbox`; default
-   * `1 + 0.02 × side length` (rounding of clicks plus ExtremeNet's 2 % band).
+   * Allowed distance in pixels between a point and its side of `bbox` (right side `x + w`, bottom
+   * `y + h`); default `1 + 0.02 × side length`. The 1 accepts both readings of a COCO bbox: a
+   * polygon's continuous extent, where clicked points lie on `x + w`, and this lib's pixel-index
+   * points, whose bbox (`bboxFromExtremePoints`) puts the right point at `x + w − 1`; the 2 % is
+   * ExtremeNet's band.
    */
   tolerance?: number;
 }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { boxFromExtremePoints } from "../crop/box.js";
 import type { BinaryMask } from "../mask/mask-types.js";
+import { encodeMask, rleToBbox } from "../mask/rle-ops.js";
 import { extremePointProblems } from "./extreme-point-checks.js";
 import { bboxFromExtremePoints } from "./extreme-points.js";
 import { extremePointsFromMask } from "./extreme-points-from-mask.js";
@@ -55,21 +57,23 @@ describe("extremePointsFromMask (ExtremeNet rule)", () => {
     assert.equal(extremePointsFromMask(parse(["...", "..."])), undefined);
   });
 
-  test("property: points lie on the mask, span its tight box, and pass the checks", () => {
+  test("property: points lie on the mask, span its tight box (= toBbox = crop box), and pass the checks", () => {
     fc.assert(
       fc.property(maskArb, (m) => {
         const points = extremePointsFromMask(m);
         if (!points) return assert.ok(m.data.every((v) => v === 0));
         for (const [x, y] of points) assert.equal(m.data[y * m.width + x], 1);
-        let [x0, y0, x1, y1] = [Infinity, Infinity, -1, -1];
-        m.data.forEach((v, i) => {
-          if (!v) return;
-          const x = i % m.width;
-          const y = (i - x) / m.width;
-          [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
+        // One box convention: the points' bbox is pycocotools' toBbox of the mask, and the crop
+        // box is the same box in continuous coordinates (x1 = right.x + 1, exclusive).
+        const bbox = rleToBbox(encodeMask(m));
+        assert.deepEqual(bboxFromExtremePoints(points), bbox);
+        assert.deepEqual(boxFromExtremePoints(points), {
+          x0: points[1][0],
+          y0: points[0][1],
+          x1: points[3][0] + 1,
+          y1: points[2][1] + 1,
         });
-        assert.deepEqual(bboxFromExtremePoints(points), [x0, y0, x1 - x0 + 1, y1 - y0 + 1]);
-        assert.deepEqual(extremePointProblems(points, { image: m, bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1] }), []);
+        assert.deepEqual(extremePointProblems(points, { image: m, bbox }), []);
       }),
     );
   });

@@ -1,6 +1,9 @@
 import type { Bbox } from "../mask/mask-types.js";
 
-/** A point `[x, y]` in image pixel coordinates (x = column, y = row). */
+/**
+ * A point `[x, y]` in pixel INDEX space (x = column, y = row): an integer is a pixel centre, so a
+ * fractional point lies on pixel (round x, round y). Boxes are continuous instead (`Box` in crop/).
+ */
 export type Point = [x: number, y: number];
 
 /**
@@ -19,10 +22,14 @@ export const EXTREME_POINT_NAMES = ["top", "left", "bottom", "right"] as const;
 /**
  * The box spanned by the points (method §2: x0 = left.x, y0 = top.y, x1 = right.x,
  * y1 = bottom.y) as a COCO `[x, y, w, h]` that covers the extreme PIXELS themselves:
- * `[x0, y0, x1 − x0 + 1, y1 − y0 + 1]` (the points are pixel indices; MAL's box adds the same 1).
- * For points simulated from a mask this equals pycocotools' `toBbox` of the mask, and it agrees
- * with the crop box (`boxFromExtremePoints` in crop/, x1 = right.x + 1). This is the `bbox` of
- * exported annotations (method §5).
+ * `[x0, y0, x1 − x0 + 1, y1 − y0 + 1]` (the points are integer pixel indices; MAL's `_expand_box`
+ * adds the same 1, and a one-pixel-wide object gets width 1, not 0).
+ *
+ * This is the single box convention of the lib: for points simulated from a mask it equals
+ * pycocotools' `toBbox` of the mask (`rleToBbox`); the crop box `boxFromExtremePoints` is the
+ * same box in continuous coordinates (`x1 = right.x + 1`, exclusive), so paste-back's clip to the
+ * object box keeps exactly the pixels of this bbox; and it is the `bbox` of exported
+ * annotations (method §5).
  */
 export function bboxFromExtremePoints(points: ExtremePoints): Bbox {
   const [top, left, bottom, right] = points;

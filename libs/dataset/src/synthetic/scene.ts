@@ -1,6 +1,7 @@
 import type { RgbImage } from "../image/rgb-image.js";
-import { countComponents } from "../mask/connected-components.js";
+import { componentSizes, countComponents } from "../mask/connected-components.js";
 import type { BinaryMask } from "../mask/mask-types.js";
+import { popcount } from "../mask/rle-dense.js";
 import { createRng, type Rng } from "./prng.js";
 import { makeShape, rasterBar, rasterShape, SHAPE_FAMILIES, type Shape, type ShapeFamily } from "./shapes.js";
 import { type Colour, distinctColour, makeTexture, TEXTURE_KINDS, type Texture } from "./textures.js";
@@ -82,51 +83,10 @@ function overlaps(a: BinaryMask, b: BinaryMask): boolean {
   return false;
 }
 
-function area(m: BinaryMask): number {
-  let n = 0;
-  for (let i = 0; i < m.data.length; i++) n += m.data[i] ? 1 : 0;
-  return n;
-}
-
 function minus(a: BinaryMask, b: BinaryMask): BinaryMask {
   const data = new Uint8Array(a.data.length);
   for (let i = 0; i < data.length; i++) data[i] = a.data[i] && !b.data[i] ? 1 : 0;
   return { width: a.width, height: a.height, data };
-}
-
-/** Sizes of the connected parts (8-connectivity), largest first. */
-function partSizes(mask: BinaryMask): number[] {
-  const { width: w, height: h, data } = mask;
-  const label = new Int32Array(w * h);
-  const stack: number[] = [];
-  const sizes: number[] = [];
-  for (let s = 0; s < w * h; s++) {
-    if (!data[s] || label[s]) continue;
-    const id = sizes.length + 1;
-    let n = 0;
-    label[s] = id;
-    stack.push(s);
-    while (stack.length) {
-      const i = stack.pop()!;
-      n++;
-      const x = i % w;
-      const y = (i - x) / w;
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          const ny = y + dy;
-          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
-          const j = ny * w + nx;
-          if (data[j] && !label[j]) {
-            label[j] = id;
-            stack.push(j);
-          }
-        }
-      }
-    }
-    sizes.push(n);
-  }
-  return sizes.sort((a, b) => b - a);
 }
 
 function objectTexture(rng: Rng, colour: Colour, scale: number): Texture {
@@ -175,7 +135,7 @@ function placeObject(rng: Rng, o: SceneOptions, shape: Shape, layers: Layer[]) {
  * object (so no one-pixel crumbs count as a split); undefined when no tried angle splits it.
  */
 function splittingBar(rng: Rng, o: SceneOptions, target: Layer): BinaryMask | undefined {
-  const full = area(target.mask);
+  const full = popcount(target.mask);
   let sx = 0;
   let sy = 0;
   for (let i = 0; i < target.mask.data.length; i++) {
@@ -188,7 +148,7 @@ function splittingBar(rng: Rng, o: SceneOptions, target: Layer): BinaryMask | un
   for (let attempt = 0; attempt < 8; attempt++) {
     const halfWidth = Math.max(1.5, target.radius * rng.uniform(0.08, 0.2));
     const bar = rasterBar(cx, cy, rng.uniform(0, Math.PI), halfWidth, o.width, o.height);
-    const sizes = partSizes(minus(target.mask, bar));
+    const sizes = componentSizes(minus(target.mask, bar)).sort((a, b) => b - a);
     if (sizes.length >= 2 && sizes[1]! >= Math.max(12, 0.03 * full)) return bar;
   }
   return undefined;
@@ -211,7 +171,7 @@ export function generateScene(seed: number, options: Partial<SceneOptions> = {})
     const family = rng.pick(o.families);
     const shape = makeShape(rng, family, rng.uniform(o.minRadius, o.maxRadius) * side);
     const placed = placeObject(rng, o, shape, layers);
-    if (area(placed.mask) < o.minVisibleArea) continue;
+    if (popcount(placed.mask) < o.minVisibleArea) continue;
     const colour = distinctColour(rng, [bgA, bgB, ...layers.map((l) => l.colour)]);
     const layer: Layer = {
       kind: "object",
@@ -270,14 +230,14 @@ export function generateScene(seed: number, options: Partial<SceneOptions> = {})
   for (const layer of layers) {
     if (layer.kind !== "object") continue;
     const mask = visible.get(layer)!;
-    const a = area(mask);
+    const a = popcount(mask);
     if (a < o.minVisibleArea) continue;
     const parts = countComponents(mask);
     objects.push({
       family: layer.family!,
       mask,
       area: a,
-      fullArea: area(layer.mask),
+      fullArea: popcount(layer.mask),
       parts,
       splitByOccluder: Boolean(layer.split) && parts >= 2,
       placement: layer.placement!,

@@ -1,10 +1,11 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { CocoAnnotation, CocoCategory, CocoDataset, CocoImage } from "../coco/coco-types.js";
 import { writeCocoFile } from "../coco/coco-writer.js";
 import { writeImage } from "../image/encode-image.js";
 import { encodeMask, rleArea, rleToBbox } from "../mask/rle-ops.js";
 import { extremePointsFromMask } from "../points/extreme-points-from-mask.js";
+import { writeFileAtomic } from "../write-file-atomic.js";
 import { mixSeed } from "./prng.js";
 import { DEFAULT_SCENE_OPTIONS, generateScene, type SceneOptions } from "./scene.js";
 import { SHAPE_FAMILIES } from "./shapes.js";
@@ -105,7 +106,6 @@ export async function writeSyntheticDataset(options: SyntheticDatasetOptions): P
   await writeCocoFile(annotationsFile, dataset, annotations);
   const result = { annotationsFile, imageDir, images: options.images, ...summary };
   const manifest = join(options.out, "manifest.json");
-  await writeFile(`${manifest}.tmp`, `${JSON.stringify({ ...(dataset.info as object), summary: result }, null, 2)}\n`);
-  await rename(`${manifest}.tmp`, manifest);
+  await writeFileAtomic(manifest, `${JSON.stringify({ ...(dataset.info as object), summary: result }, null, 2)}\n`);
   return result;
 }
