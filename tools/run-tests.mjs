@@ -28,9 +28,27 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// A hanging test fails after this long instead of stalling CI (the slowest, the CLI demo and the
+// SIGKILL-resume tests, take well under a minute here). EXITS_TEST_TIMEOUT_MS overrides it.
+const timeoutMs = Number(process.env.EXITS_TEST_TIMEOUT_MS ?? 300_000);
+if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+  console.error(
+    `EXITS_TEST_TIMEOUT_MS must be a positive integer of milliseconds, got "${process.env.EXITS_TEST_TIMEOUT_MS}"`,
+  );
+  process.exit(2);
+}
+
 const result = spawnSync(
   process.execPath,
-  ["--conditions=source", "--import", "./tools/register.mjs", "--test", "--test-reporter=spec", ...files],
+  [
+    "--conditions=source",
+    "--import",
+    "./tools/register.mjs",
+    "--test",
+    "--test-reporter=spec",
+    `--test-timeout=${timeoutMs}`,
+    ...files,
+  ],
   { cwd: root, stdio: "inherit", env: { ...process.env, EXITS_REPO_ROOT: root } },
 );
 process.exit(result.status ?? 1);

@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
+import { fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { PROTO_LOADER_OPTIONS, PROTO_ROOT, SERVICE_PROTOS } from "@exits/contracts";
 import {
   checkHealth,
+  fetchDescriptorsByReflection,
   listServicesByReflection,
   metricSample,
   type RunningService,
@@ -16,7 +19,13 @@ import { loadSync } from "@grpc/proto-loader";
 import { loadServiceSpec, SERVICE_NAMES } from "../../libs/cli/src/service-registry.js";
 
 const repoRoot = new URL("../../", import.meta.url).pathname;
-const env = { EXITS_GRPC_HOST: "127.0.0.1", EXITS_GRPC_PORT: "0", EXITS_METRICS_PORT: "0", EXITS_LOG_LEVEL: "error" };
+const env = {
+  EXITS_GRPC_HOST: "127.0.0.1",
+  EXITS_GRPC_PORT: "0",
+  EXITS_METRICS_PORT: "0",
+  EXITS_LOG_LEVEL: "error",
+  EXITS_SHUTDOWN_DRAIN_MS: "0",
+};
 
 interface MethodInfo {
   name: string;
@@ -84,6 +93,24 @@ for (const name of SERVICE_NAMES) {
 
     test("reflection lists the service", async () => {
       assert.ok((await listServicesByReflection(address)).includes(fullName));
+    });
+
+    test("reflection serves the committed exits/v1 file by symbol, with every import, as protoc compiled it", async () => {
+      const files = (await fetchDescriptorsByReflection(address, { fileContainingSymbol: fullName })).map((bytes) =>
+        fromBinary(FileDescriptorProtoSchema, bytes),
+      );
+      assert.equal(files[0]!.name, SERVICE_PROTOS[name].protoFile);
+      const names = new Set(files.map((file) => file.name));
+      for (const file of files) for (const dependency of file.dependency) assert.ok(names.has(dependency), dependency);
+      const byName = await fetchDescriptorsByReflection(address, { fileByFilename: SERVICE_PROTOS[name].protoFile });
+      assert.equal(fromBinary(FileDescriptorProtoSchema, byName[0]!).name, SERVICE_PROTOS[name].protoFile);
+      // Every method's request and reply type resolves from what reflection served.
+      const service = files[0]!.service.find((s) => `exits.v1.${s.name}` === fullName)!;
+      const declared = new Set(files.flatMap((file) => file.messageType.map((m) => `.${file.package}.${m.name}`)));
+      for (const method of service.method) {
+        assert.ok(declared.has(method.inputType), method.inputType);
+        assert.ok(declared.has(method.outputType), method.outputType);
+      }
     });
 
     test("every RPC not yet implemented answers UNIMPLEMENTED saying so, and /metrics counts it", async () => {
@@ -184,5 +211,35 @@ describe("`exits serve` as a process", () => {
       stderr,
       /unknown service "segmenter"; choose one of similarity, retrieval, trainer, crf, mask, exporter/,
     );
+  });
+});
+
+describe("reflection of the exits.v1 contracts", () => {
+  test("CropConfig.crop_size keeps its proto name, json_name and proto3_optional; maps are map entries", async () => {
+    const service = await startGrpcService(await loadServiceSpec("mask"), env);
+    try {
+      const [bytes] = await fetchDescriptorsByReflection(`127.0.0.1:${service.grpcPort}`, {
+        fileContainingSymbol: "exits.v1.CropConfig.crop_size",
+      });
+      const file = fromBinary(FileDescriptorProtoSchema, bytes!);
+      assert.equal(file.name, "exits/v1/config.proto");
+      const crop = file.messageType.find((m) => m.name === "CropConfig")!;
+      const cropSize = crop.field.find((f) => f.name === "crop_size")!;
+      assert.deepEqual([cropSize.jsonName, cropSize.proto3Optional], ["cropSize", true]);
+      const [jobBytes] = await fetchDescriptorsByReflection(`127.0.0.1:${service.grpcPort}`, {
+        fileByFilename: "exits/v1/job.proto",
+      });
+      const list = fromBinary(FileDescriptorProtoSchema, jobBytes!).messageType.find(
+        (m) => m.name === "ListJobsRequest",
+      )!;
+      const entry = list.nestedType.find((m) => m.name === "LabelSelectorEntry")!;
+      assert.equal(entry.options?.mapEntry, true);
+      assert.equal(
+        list.field.find((f) => f.name === "label_selector")!.typeName,
+        ".exits.v1.ListJobsRequest.LabelSelectorEntry",
+      );
+    } finally {
+      await service.shutdown("test over");
+    }
   });
 });

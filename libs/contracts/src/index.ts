@@ -4,6 +4,8 @@
 // (keepCase false, longs Number, enums Number, bytes Buffer, defaults, oneofs): other options hand
 // handlers objects that do not match the generated types (see proto-loader-options.ts for the one
 // caveat: unset message fields arrive as null).
+
+export * from "./descriptor-set.js";
 export * from "./generated/exits/v1/config.js";
 export * from "./generated/exits/v1/crf.js";
 export * from "./generated/exits/v1/exporter.js";

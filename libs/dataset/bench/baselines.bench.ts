@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { writeFileAtomic } from "@exits/base";
 import { readCocoObjects } from "../src/coco/coco-objects.js";
 import { segmentationToMask } from "../src/coco/segmentation.js";
 import { type Box, boxFromExtremePoints } from "../src/crop/box.js";
@@ -23,7 +24,6 @@ import {
 } from "../src/metrics/mask-metrics.js";
 import type { ExtremePoints } from "../src/points/extreme-points.js";
 import { writeSyntheticDataset } from "../src/synthetic/synthetic-dataset.js";
-import { writeFileAtomic } from "../src/write-file-atomic.js";
 
 const repoRoot = resolve(import.meta.dirname, "../../..");
 const { values } = parseArgs({

@@ -113,7 +113,9 @@ export const gradRules: Record<string, GradRule | typeof NONDIFF> = {
     const [a, b] = y.inputs as [Tensor, Tensor];
     return [w[0] ? mul(g, mul(b, pow(a, sub(b, 1)))) : undefined, w[1] ? mul(g, mul(log(a), y)) : undefined];
   }),
-  // Ties split the gradient in half, as torch.maximum / torch.minimum do.
+  // Exact ties (a == b, everywhere on binary masks) give each side half the gradient, as
+  // torch.maximum / torch.minimum do; it is also the central difference of either side at a tie.
+  // Tested against PyTorch and differences in @exits/onnx tie-gradients.spec.ts.
   maximum: elementwise((g, y, w) => {
     const [a, b] = y.inputs as [Tensor, Tensor];
     const tie = mul(cast(equal(a, b), g.dtype), 0.5);
@@ -140,7 +142,8 @@ export const gradRules: Record<string, GradRule | typeof NONDIFF> = {
 
   // Left un-expanded: the walker keeps cotangents that merely broadcast to the input's shape.
   sum: (g, y) => [reshape(g, keptShape(y, y.inputs[0]!))],
-  // Ties share the gradient equally (torch.amax semantics).
+  // Tied maxima share the gradient evenly, 1/k each (torch.amax, and torch.max without a dim;
+  // not torch.max(x, dim), which gives it all to one index). Tested in @exits/onnx tie-gradients.spec.ts.
   max: (g, y) => {
     const x = y.inputs[0]!;
     const kept = keptShape(y, x);

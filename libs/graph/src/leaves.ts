@@ -16,7 +16,28 @@ export function input(name: string, shape: Shape, dtype: DType = "float32"): Ten
 /** A trainable weight; its ONNX input (or initializer) is named `param:<name>`. */
 export function param(name: string, shape: Shape, dtype: DType = "float32"): Tensor {
   checkShape("param", shape);
+  if (paramSource) return paramSource(name, shape, dtype);
   return new Tensor("param", [], { name }, shape, dtype);
+}
+
+/** Where `param()` takes its leaves from while {@link withParamSource} runs. */
+export type ParamSource = (name: string, shape: Shape, dtype: DType) => Tensor;
+
+let paramSource: ParamSource | undefined;
+
+/**
+ * Builds with every `param(name, ...)` call answered by `source` instead: e.g. an EMA teacher's
+ * forward pass is the student's model code with a source that returns `input("ema:" + name, shape, dtype)`, so one
+ * model definition serves both and the teacher reads the training step's EMA weights.
+ */
+export function withParamSource<T>(source: ParamSource, build: () => T): T {
+  const outer = paramSource;
+  paramSource = source;
+  try {
+    return build();
+  } finally {
+    paramSource = outer;
+  }
 }
 
 /** Values baked into the model as an initializer. */

@@ -1,6 +1,7 @@
 /**
- * The seeded generator (Mulberry32) of every graph-side consumer: parameter initialisation,
- * synthetic data and test inputs reproduce across runs and machines. Not for cryptography.
+ * The one seeded generator (Mulberry32) of the project: parameter initialisation, synthetic
+ * datasets, crop margins, augmentation and test inputs reproduce across runs and machines.
+ * Math.random is never used. Not for cryptography.
  */
 export class Rng {
   private state: number;
@@ -9,14 +10,14 @@ export class Rng {
     this.state = seed >>> 0 || 0x9e3779b9;
   }
 
-  /** Uniform in [0, 1). */
-  next(): number {
+  /** Uniform in [0, 1). Bound, so `rng.next` can be handed on as a `() => number` source. */
+  readonly next = (): number => {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  };
 
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();
@@ -37,8 +38,19 @@ export class Rng {
     }
   }
 
-  /** Uniform integer in [0, n). */
+  /** Uniform integer in [0, n) (the only integer draw: an inclusive range [lo, hi] is `lo + int(hi - lo + 1)`). */
   int(n: number): number {
     return Math.floor(this.next() * n);
+  }
+
+  /** True with probability p. */
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+
+  /** One of `items`, uniformly. */
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new RangeError("pick from an empty list");
+    return items[this.int(items.length)]!;
   }
 }

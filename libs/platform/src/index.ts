@@ -6,3 +6,4 @@ export * from "./health/index.js";
 export * from "./logging/index.js";
 export * from "./metrics/index.js";
 export * from "./probe/index.js";
+export * from "./reflection/index.js";

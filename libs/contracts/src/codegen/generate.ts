@@ -12,6 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { findRepoRoot } from "../proto-root.js";
+import { writeDescriptorModule } from "./descriptor-module.js";
 import { TS_PROTO_OPTIONS } from "./ts-proto-options.js";
 
 /** Paths the generator works with, all absolute. */
@@ -53,7 +54,7 @@ export function listProtoFiles(protoRoot: string): string[] {
     .sort();
 }
 
-/** Runs protoc + ts-proto into `outDir` (created, must be empty or absent). Throws with protoc's stderr. */
+/** Runs protoc + ts-proto, then the descriptor-set module, into `outDir` (created, must be empty or absent). Throws with protoc's stderr. */
 export function generateInto(outDir: string, paths = codegenPaths()): string[] {
   mkdirSync(outDir, { recursive: true });
   const files = listProtoFiles(paths.protoRoot);
@@ -70,6 +71,7 @@ export function generateInto(outDir: string, paths = codegenPaths()): string[] {
   );
   if (result.error) throw new Error(`cannot run ${paths.protoc}: ${result.error.message}`);
   if (result.status !== 0) throw new Error(`protoc failed (exit ${result.status}):\n${result.stderr}`);
+  writeDescriptorModule(outDir, paths, files);
   return listFiles(outDir).map((file) => relative(outDir, file));
 }
 

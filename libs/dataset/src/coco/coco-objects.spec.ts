@@ -3,8 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { encodeJpeg } from "../image/encode-image.js";
+import { createRgbImage } from "../image/rgb-image.js";
 import { decodeRle, rleArea, rleToBbox } from "../mask/rle-ops.js";
 import { sharedDataPath } from "../shared-data.testing.js";
+import { decodeCocoImage } from "./coco-image.js";
 import { CocoInputError } from "./coco-input-error.js";
 import { type CocoObject, readCocoObjects } from "./coco-objects.js";
 import type { CocoAnnotation } from "./coco-types.js";
@@ -14,7 +17,9 @@ import { segmentationToMask, segmentationToRle } from "./segmentation.js";
 
 const dir = mkdtempSync(join(tmpdir(), "coco-objects-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-writeFileSync(join(dir, "a.jpg"), "");
+// Image 1 is really 20x10, as its entry says; image 3's entry says 20x10 but the file is 1x1.
+writeFileSync(join(dir, "a.jpg"), await encodeJpeg(createRgbImage(20, 10)));
+writeFileSync(join(dir, "tiny.jpg"), await encodeJpeg(createRgbImage(1, 1)));
 
 const square = [[2, 2, 8, 2, 8, 7, 2, 7]];
 const good: CocoAnnotation = {
@@ -31,8 +36,8 @@ const good: CocoAnnotation = {
     [8, 4],
   ],
 };
-// Each malformed annotation and the words its error must contain.
-const bad: [CocoAnnotation, RegExp][] = [
+// Each malformed annotation, the field its error must name and the words it must contain.
+const bad: [CocoAnnotation, string, RegExp][] = [
   [
     {
       ...good,
@@ -43,6 +48,7 @@ const bad: [CocoAnnotation, RegExp][] = [
         [5, 7],
       ] as never,
     },
+    "extreme_points",
     /expected 4 extreme points.*got 3/,
   ],
   [
@@ -56,6 +62,7 @@ const bad: [CocoAnnotation, RegExp][] = [
         [30, 4],
       ],
     },
+    "extreme_points",
     /right \(30, 4\) lies outside the 20x10 image/,
   ],
   [
@@ -69,11 +76,12 @@ const bad: [CocoAnnotation, RegExp][] = [
         [8, 4],
       ],
     },
+    "extreme_points",
     /order contradicts the box: top \(5, 6\) does not have the smallest y/,
   ],
-  [{ ...good, id: 5, category_id: 99 }, /unknown category_id 99/],
-  [{ ...good, id: 6, image_id: 2 }, /image file .*missing\.jpg is missing/],
-  [{ ...good, id: 7, image_id: 42 }, /unknown image_id 42/],
+  [{ ...good, id: 5, category_id: 99 }, "category_id", /99 is not the id of any category/],
+  [{ ...good, id: 6, image_id: 2 }, "file_name", /image file .*missing\.jpg is missing/],
+  [{ ...good, id: 7, image_id: 42 }, "image_id", /42 is not the id of any image/],
   [
     {
       ...good,
@@ -85,10 +93,36 @@ const bad: [CocoAnnotation, RegExp][] = [
         [8, 4],
       ],
     },
+    "extreme_points",
     /top \(5, 0\) is 2\.00 px from its side of bbox/,
   ],
-  [{ ...good, id: 10, bbox: [1, 2] as never }, /bbox is not \[x, y, w, h\]: \[1,2\]/],
-  [{ ...good, id: 11, extreme_points: null as never }, /extreme_points is not an array/],
+  [{ ...good, id: 10, bbox: [1, 2] as never }, "bbox", /is not \[x, y, w, h\] with finite numbers: \[1,2\]/],
+  [{ ...good, id: 11, extreme_points: null as never }, "extreme_points", /extreme_points is not an array/],
+  [{ ...good, id: 12, bbox: [2, 2, -6, 5] }, "bbox", /width -6 and height 5 must not be negative/],
+  [{ ...good, id: 13, bbox: [2, 2, 6, -0.5] }, "bbox", /must not be negative/],
+  [{ ...good, id: 14, image_id: 3 }, "width, height", /tiny\.jpg is 1x1 pixels, the JSON says 20x10/],
+  [
+    { ...good, id: 15, segmentation: [[2, 2, 2e7, 2, 8, 7]] },
+    "segmentation[0][2]",
+    /20000000 is beyond ±100000 for a 10x20 image/,
+  ],
+  [
+    { ...good, id: 16, segmentation: [[2, 2, "8", 2, 8, 7]] as never },
+    "segmentation[0][2]",
+    /"8" is not a finite number/,
+  ],
+  // The run walk of IoU / merge never ended on runs that stop short of h·w.
+  [
+    { ...good, id: 17, segmentation: { size: [10, 20], counts: [1, 2] } },
+    "segmentation.counts",
+    /cover 3 pixels, expected 10x20/,
+  ],
+  [
+    { ...good, id: 18, segmentation: { size: [10, 20], counts: [1, -2, 201] } },
+    "segmentation.counts[1]",
+    /-2 is not a non-negative/,
+  ],
+  [{ ...good, id: 19, segmentation: { size: [10, 20], counts: "0" } }, "segmentation.counts", /cover 0 pixels/],
 ];
 const file = join(dir, "input.json");
 writeFileSync(
@@ -97,6 +131,7 @@ writeFileSync(
     images: [
       { id: 1, file_name: "a.jpg", width: 20, height: 10 },
       { id: 2, file_name: "missing.jpg", width: 20, height: 10 },
+      { id: 3, file_name: "tiny.jpg", width: 20, height: 10 },
     ],
     annotations: [good, ...bad.map(([a]) => a), { ...good, id: 9, iscrowd: 1 }],
     categories: [{ id: 3, name: "thing" }],
@@ -110,8 +145,8 @@ async function collect(objects: AsyncGenerator<CocoObject>): Promise<CocoObject[
 }
 
 describe("reading objects with checks", () => {
-  test("each malformed annotation throws an error naming the file, the id and the problem", async () => {
-    for (const [annotation, problem] of bad) {
+  test("each malformed annotation throws an error naming the file, the id, the field and the problem", async () => {
+    for (const [annotation, field, problem] of bad) {
       const single = join(dir, `single-${annotation.id}.json`);
       const doc = JSON.parse(readFileSync(file, "utf8"));
       doc.annotations = [annotation];
@@ -121,7 +156,9 @@ describe("reading objects with checks", () => {
         assert.ok(e instanceof CocoInputError);
         assert.equal(e.file, single);
         assert.equal(e.annotationId, annotation.id);
-        assert.match(e.message, new RegExp(`single-${annotation.id}\\.json: annotation ${annotation.id}: `));
+        assert.equal(e.field, field, `annotation ${annotation.id}`);
+        const name = field.replace(/[[\]]/g, "\\$&");
+        assert.match(e.message, new RegExp(`single-${annotation.id}\\.json: annotation ${annotation.id}: .*${name}: `));
         assert.match(e.problem, problem);
         return true;
       });
@@ -173,7 +210,7 @@ describe("reading objects with checks", () => {
     assert.equal(report.written, 1);
     assert.equal(report.skipped.length, bad.length);
     const written = JSON.parse(readFileSync(output, "utf8"));
-    assert.equal(written.images.length, 2);
+    assert.equal(written.images.length, 3);
     const [a] = written.annotations;
     assert.deepEqual(Object.keys(a).sort(), [
       "area",
@@ -190,6 +227,51 @@ describe("reading objects with checks", () => {
     assert.equal(a.area, 30, "area is the mask's pixel count");
     assert.deepEqual(a.bbox, [2, 2, 7, 6], "bbox covering the extreme pixels");
     assert.equal(a.iscrowd, 0);
+  });
+});
+
+describe("checked images", () => {
+  test("malformed image and category entries are named by id (or index) and field", async () => {
+    const doc = JSON.parse(readFileSync(file, "utf8"));
+    doc.images.push(
+      { id: 4, file_name: "a.jpg", width: -20, height: 10 },
+      { id: "5", file_name: "a.jpg", width: 20, height: 10 },
+      { id: 1, file_name: "a.jpg", width: 20, height: 10 },
+      7,
+    );
+    doc.categories.push(null);
+    const path = join(dir, "bad-entries.json");
+    writeFileSync(path, JSON.stringify(doc));
+    await assert.rejects(readCocoObjects(path), /bad-entries\.json: image 4: width: -20 is not a positive integer/);
+    const { report } = await readCocoObjects(path, { onInvalid: "skip" });
+    assert.deepEqual(
+      report.skipped.map((e) => e.message.replace(`${path}: `, "")),
+      [
+        "image 4: width: -20 is not a positive integer",
+        'images[4]: id: "5" is not a number',
+        "image 1: id: appears twice in images",
+        "images[6]: is not an object",
+        "categories[1]: is not an object with a numeric id",
+      ],
+    );
+  });
+
+  test("decodeCocoImage rejects a file whose size is not the entry's, naming file, image id and field", async () => {
+    const entry = { id: 3, file_name: "tiny.jpg", width: 20, height: 10 };
+    await assert.rejects(decodeCocoImage(file, dir, entry), (e: unknown) => {
+      assert.ok(e instanceof CocoInputError);
+      assert.equal(e.imageId, 3);
+      assert.equal(e.field, "width, height");
+      assert.equal(e.message, `${file}: image 3: width, height: tiny.jpg is 1x1 pixels, the JSON says 20x10`);
+      return true;
+    });
+    await assert.rejects(decodeCocoImage(file, dir, { ...entry, width: 1 }), /image 3: height: /);
+    await assert.rejects(
+      decodeCocoImage(file, dir, { ...entry, file_name: "nope.jpg" }),
+      /image 3: file_name: cannot decode/,
+    );
+    const ok = await decodeCocoImage(file, dir, { id: 1, file_name: "a.jpg", width: 20, height: 10 });
+    assert.deepEqual([ok.width, ok.height], [20, 10]);
   });
 });
 

@@ -1,12 +1,12 @@
-import { access } from "node:fs/promises";
-import { join } from "node:path";
+import { MaskInputError } from "../mask/mask-input-error.js";
 import { extremePointProblems } from "../points/extreme-point-checks.js";
 import type { ExtremePoints } from "../points/extreme-points.js";
-import { extremePointsFromMask } from "../points/extreme-points-from-mask.js";
+import { type ExtremeSimulationOptions, extremePointsFromMask } from "../points/extreme-points-from-mask.js";
+import { cocoImageProblem, imageFileProblem } from "./coco-image.js";
 import { CocoInputError } from "./coco-input-error.js";
 import { readCocoAnnotations, readCocoDataset } from "./coco-reader.js";
 import type { CocoAnnotation, CocoCategory, CocoDataset, CocoImage } from "./coco-types.js";
-import { segmentationToMask } from "./segmentation.js";
+import { checkSegmentation, segmentationToMask } from "./segmentation.js";
 
 /** One object ready for the method: its annotation, image, category and extreme points. */
 export interface CocoObject {
@@ -24,7 +24,10 @@ export interface CocoObjectOptions {
    * (the field when present, else simulated). Default "auto".
    */
   extremePoints?: "annotation" | "mask" | "auto";
-  /** Image directory: when given, an image file that does not exist is an error. */
+  /**
+   * Image directory: when given, each image file's header is read once; a missing file, or one
+   * whose size differs from the entry's `width` / `height`, is an error for its annotations.
+   */
   imageDir?: string;
   /** "throw" (default) stops at the first malformed annotation; "skip" reports and goes on. */
   onInvalid?: "throw" | "skip";
@@ -32,6 +35,11 @@ export interface CocoObjectOptions {
   includeCrowd?: boolean;
   /** Tolerance for extreme points vs the annotation's bbox (see `extremePointProblems`). */
   bboxTolerance?: number;
+  /**
+   * How points are simulated from masks (`extremePointsFromMask`): by default the ExtremeNet
+   * band midpoint snapped onto the object ("snapped"); `{ snap: false }` is the raw midpoint rule.
+   */
+  simulation?: ExtremeSimulationOptions;
 }
 
 /** What a batch read saw; filled while the objects are iterated. */
@@ -40,67 +48,99 @@ export interface CocoObjectReport {
   read: number;
   yielded: number;
   crowd: number;
-  /** Annotations left out with `onInvalid: "skip"`, each naming the file, id and problem. */
+  /** Entries left out with `onInvalid: "skip"` (annotations, images, categories), each named. */
   skipped: CocoInputError[];
 }
+
+/** A problem with one annotation: the field it is in, what is wrong, the image if it is its. */
+type Problem = [field: string, problem: string, imageId?: number];
 
 /**
  * Reads a COCO instance file as objects in two streaming passes (header, then annotations, so
  * that categories listed after the annotations are known), checking each annotation: unknown
- * image or category, missing image file, wrong number of extreme points, points outside the
- * image, an order that contradicts the box, points far from the annotation's bbox, an
- * unreadable segmentation. Each problem becomes a `CocoInputError`, thrown or skipped-and-reported.
+ * image or category, a missing image file or one whose size is not the entry's `width` /
+ * `height`, a bbox that is not four finite numbers with non-negative width and height, wrong
+ * number of extreme points, points outside the image, an order that contradicts the box, points
+ * far from the annotation's bbox, a segmentation that cannot be read (checked whenever present,
+ * even when the points come from the annotation: it is kept as ground truth). Malformed `images`
+ * and `categories` entries are checked too. Each problem becomes a `CocoInputError` naming the
+ * file, the annotation or image id and the field, thrown or skipped-and-reported.
  */
 export async function readCocoObjects(
   file: string,
   options: CocoObjectOptions = {},
 ): Promise<{ dataset: CocoDataset; objects: AsyncGenerator<CocoObject>; report: CocoObjectReport }> {
   const dataset = await readCocoDataset(file);
-  const images = new Map(dataset.images.map((i) => [i.id, i]));
-  const categories = new Map(dataset.categories.map((c) => [c.id, c]));
   const report: CocoObjectReport = { file, read: 0, yielded: 0, crowd: 0, skipped: [] };
-  const fileChecks = new Map<number, Promise<boolean>>();
+  const fail = (error: CocoInputError) => {
+    if (options.onInvalid !== "skip") throw error;
+    report.skipped.push(error);
+  };
+  const images = new Map<number, CocoImage>();
+  for (const [i, entry] of dataset.images.entries()) {
+    const problem = cocoImageProblem(entry);
+    const id: unknown = (entry as { id?: unknown } | null)?.id;
+    if (problem) {
+      const where = problem[0] !== "id" && typeof id === "number" ? { imageId: id } : { entry: `images[${i}]` };
+      fail(new CocoInputError(file, undefined, problem[1], { ...where, field: problem[0] || undefined }));
+    } else if (images.has(entry.id)) {
+      fail(new CocoInputError(file, undefined, "appears twice in images", { imageId: entry.id, field: "id" }));
+    } else images.set(entry.id, entry);
+  }
+  const categories = new Map<number, CocoCategory>();
+  for (const [i, entry] of dataset.categories.entries()) {
+    if (typeof entry === "object" && entry !== null && typeof entry.id === "number") categories.set(entry.id, entry);
+    else fail(new CocoInputError(file, undefined, "is not an object with a numeric id", { entry: `categories[${i}]` }));
+  }
+  const fileChecks = new Map<number, Promise<Problem | undefined>>();
   const source = options.extremePoints ?? "auto";
 
-  async function check(a: CocoAnnotation): Promise<CocoObject | string> {
-    if (typeof a.id !== "number") return "annotation has no numeric id";
+  async function check(a: CocoAnnotation): Promise<CocoObject | Problem> {
+    if (typeof a.id !== "number" || !Number.isFinite(a.id)) return ["id", "annotation has no numeric id"];
     const image = images.get(a.image_id);
-    if (!image) return `unknown image_id ${a.image_id}`;
+    if (!image) return ["image_id", `${JSON.stringify(a.image_id)} is not the id of any image`];
     const category = categories.get(a.category_id);
-    if (!category) return `unknown category_id ${a.category_id}`;
+    if (!category) return ["category_id", `${JSON.stringify(a.category_id)} is not the id of any category`];
     if (options.imageDir) {
-      let exists = fileChecks.get(image.id);
-      if (!exists) {
-        exists = access(join(options.imageDir, image.file_name)).then(
-          () => true,
-          () => false,
-        );
-        fileChecks.set(image.id, exists);
+      const imageDir = options.imageDir;
+      let fileCheck = fileChecks.get(image.id);
+      if (!fileCheck) {
+        fileCheck = imageFileProblem(imageDir, image);
+        fileChecks.set(image.id, fileCheck);
       }
-      if (!(await exists))
-        return `image file ${join(options.imageDir, image.file_name)} is missing (image ${image.id})`;
+      const problem = await fileCheck;
+      if (problem) return [problem[0], problem[1], image.id];
     }
+    const bbox: unknown = a.bbox;
+    if (bbox !== undefined) {
+      if (!(Array.isArray(bbox) && bbox.length === 4 && bbox.every((v) => typeof v === "number" && Number.isFinite(v))))
+        return ["bbox", `is not [x, y, w, h] with finite numbers: ${JSON.stringify(bbox)}`];
+      if (bbox[2] < 0 || bbox[3] < 0) return ["bbox", `width ${bbox[2]} and height ${bbox[3]} must not be negative`];
+    }
+    const fromAnnotation = source === "annotation" || (source === "auto" && a.extreme_points !== undefined);
     let points: ExtremePoints | undefined;
-    const bbox = a.bbox;
-    if (bbox !== undefined && !(Array.isArray(bbox) && bbox.length === 4 && bbox.every(Number.isFinite))) {
-      return `bbox is not [x, y, w, h]: ${JSON.stringify(bbox)}`;
+    try {
+      if (a.segmentation !== undefined) checkSegmentation(a.segmentation, image.height, image.width);
+      if (!fromAnnotation) {
+        if (a.segmentation === undefined) return ["segmentation", "is absent: no mask to simulate extreme points from"];
+        points = extremePointsFromMask(
+          segmentationToMask(a.segmentation, image.height, image.width),
+          options.simulation,
+        );
+        if (!points) return ["segmentation", "gives an empty mask: no extreme points"];
+      }
+    } catch (e) {
+      if (e instanceof MaskInputError) return [e.field, e.problem];
+      throw e;
     }
-    if (source === "annotation" || (source === "auto" && a.extreme_points !== undefined)) {
+    if (fromAnnotation) {
       const problems = extremePointProblems(a.extreme_points, {
         image,
         bbox: a.bbox,
         tolerance: options.bboxTolerance,
       });
-      if (problems.length) return problems.join("; ");
+      if (problems.length) return ["extreme_points", problems.join("; ")];
       points = a.extreme_points;
-    } else {
-      if (a.segmentation === undefined) return "no segmentation to simulate extreme points from";
-      try {
-        points = extremePointsFromMask(segmentationToMask(a.segmentation, image.height, image.width));
-      } catch (e) {
-        return `bad segmentation: ${(e as Error).message}`;
-      }
-      if (!points) return "empty ground-truth mask: no extreme points";
     }
     return { annotation: a, image, category, extremePoints: points! };
   }
@@ -109,9 +149,7 @@ export async function readCocoObjects(
     for await (const a of readCocoAnnotations(file)) {
       report.read++;
       if (typeof a !== "object" || a === null || Array.isArray(a)) {
-        const error = new CocoInputError(file, undefined, `annotation #${report.read} is not an object`);
-        if (options.onInvalid !== "skip") throw error;
-        report.skipped.push(error);
+        fail(new CocoInputError(file, undefined, `annotation #${report.read} is not an object`));
         continue;
       }
       if (a.iscrowd && !options.includeCrowd) {
@@ -119,10 +157,9 @@ export async function readCocoObjects(
         continue;
       }
       const result = await check(a);
-      if (typeof result === "string") {
-        const error = new CocoInputError(file, a.id, result);
-        if (options.onInvalid !== "skip") throw error;
-        report.skipped.push(error);
+      if (Array.isArray(result)) {
+        const id = typeof a.id === "number" ? a.id : undefined;
+        fail(new CocoInputError(file, id, result[1], { field: result[0], imageId: result[2] }));
         continue;
       }
       report.yielded++;

@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { CocoFileError } from "./coco-file-error.js";
 import type { CocoAnnotation, CocoCategory, CocoDataset, CocoImage } from "./coco-types.js";
 import { JsonTopLevelScanner, type TopLevelEvent } from "./json-top-level-scanner.js";
 
@@ -25,7 +26,8 @@ const SECTIONS = new Set<string>(["images", "annotations", "categories"]);
 /**
  * Streams a COCO instance JSON file as batches of entries in file order (whatever order its
  * keys come in: official files put `categories` after `annotations`). Memory stays bounded by
- * the chunk size, so a train2017-sized file (≈ 450 MB) reads in a few hundred MB.
+ * the chunk size, so a train2017-sized file (≈ 450 MB) reads in a few hundred MB. Malformed
+ * JSON, or a section that is not an array, throws `CocoFileError` (whatever the chunk size).
  */
 export async function* readCocoBatches(path: string, options: CocoReadOptions = {}): AsyncGenerator<CocoBatch> {
   const skip = new Set<string>(options.skip ?? []);
@@ -45,7 +47,7 @@ export async function* readCocoBatches(path: string, options: CocoReadOptions = 
 
 function toBatch(e: TopLevelEvent, path: string): CocoBatch {
   if (e.kind === "elements") return { section: e.key, items: e.values } as CocoBatch;
-  if (SECTIONS.has(e.key)) throw new Error(`${path}: "${e.key}" is not an array`);
+  if (SECTIONS.has(e.key)) throw new CocoFileError(path, `"${e.key}" is not an array`);
   return { section: "other", key: e.key, value: e.value };
 }
 

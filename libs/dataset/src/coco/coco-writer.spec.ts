@@ -64,7 +64,7 @@ test("the file appears only on close; abort and failures leave the old file", as
   await assert.rejects(writeCocoFile(path, dataset, failing()), /boom/);
   assert.equal(readFileSync(path, "utf8"), "old");
   assert.deepEqual(
-    readdirSync(dir).filter((f) => f.endsWith(".tmp")),
+    readdirSync(dir).filter((f) => f.startsWith(".")),
     [],
     "no temp files left",
   );

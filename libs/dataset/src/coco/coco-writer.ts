@@ -1,13 +1,11 @@
-import { randomBytes } from "node:crypto";
-import { type FileHandle, open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { AtomicFile } from "@exits/base";
 import type { CocoAnnotation, CocoDataset } from "./coco-types.js";
 
 /**
  * Writes a COCO instance JSON incrementally: the header (info, licenses, images, categories,
  * other keys) first, then annotations one by one, buffered into large writes. The file appears
- * atomically: everything goes to a temporary file in the same directory that `close` flushes,
- * syncs and renames over `path`; `abort` (or a crash) leaves `path` untouched.
+ * atomically and durably (an {@link AtomicFile}): `close` flushes, fsyncs, renames over `path` and
+ * fsyncs the directory; `abort`, a failed write or a crash leaves `path` untouched.
  */
 export class CocoWriter {
   private buffer: string[] = [];
@@ -16,27 +14,25 @@ export class CocoWriter {
   private closed = false;
 
   private constructor(
-    private readonly handle: FileHandle,
-    private readonly tempPath: string,
+    private readonly file: AtomicFile,
     readonly path: string,
   ) {}
 
   /** Opens `path` (must end in `.json`) for writing and writes the header. */
   static async open(path: string, dataset: CocoDataset, options: { flushBytes?: number } = {}): Promise<CocoWriter> {
     if (!path.endsWith(".json")) throw new Error(`${path}: a COCO file name must end in .json`);
-    const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-    const writer = new CocoWriter(await open(tempPath, "w"), tempPath, path);
-    writer.flushBytes = options.flushBytes ?? 1 << 20;
+    // The header is serialised before the file exists, so a value JSON refuses leaves nothing behind.
     const head: string[] = [];
     if (dataset.info !== undefined) head.push(`"info":${JSON.stringify(dataset.info)}`);
     if (dataset.licenses !== undefined) head.push(`"licenses":${JSON.stringify(dataset.licenses)}`);
     for (const [key, value] of Object.entries(dataset.extra ?? {}))
       head.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
     head.push(`"categories":${JSON.stringify(dataset.categories)}`);
+    const images = dataset.images.map((image, i) => `${i ? ",\n" : "\n"}${JSON.stringify(image)}`);
+    const writer = new CocoWriter(await AtomicFile.create(path), path);
+    writer.flushBytes = options.flushBytes ?? 1 << 20;
     writer.push(`{${head.join(",\n")},\n"images":[`);
-    for (let i = 0; i < dataset.images.length; i++) {
-      writer.push(`${i ? ",\n" : "\n"}${JSON.stringify(dataset.images[i])}`);
-    }
+    for (const image of images) writer.push(image);
     writer.push(`\n],\n"annotations":[`);
     return writer;
   }
@@ -60,18 +56,15 @@ export class CocoWriter {
     if (this.closed) return;
     this.push("\n]}\n");
     await this.flush();
-    await this.handle.sync();
-    await this.handle.close();
     this.closed = true;
-    await rename(this.tempPath, this.path);
+    await this.file.commit();
   }
 
   /** Discards everything written; `path` is left as it was. */
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.handle.close().catch(() => {});
-    await rm(this.tempPath, { force: true });
+    await this.file.abort();
   }
 
   private push(text: string): void {
@@ -84,7 +77,7 @@ export class CocoWriter {
     const text = this.buffer.join("");
     this.buffer = [];
     this.buffered = 0;
-    await this.handle.write(text);
+    await this.file.write(text);
   }
 }
 

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { createRng } from "../synthetic/prng.js";
+import { Rng } from "@exits/graph";
 
 /** Size of a generated COCO-like file; train2017 is ≈ 118 k images, 860 k annotations. */
 export interface FakeCocoSize {
@@ -19,7 +19,7 @@ const round2 = (v: number) => Math.round(v * 100) / 100;
  * so train2017-sized files (≈ 450 MB) need no memory. Returns the byte size.
  */
 export async function writeFakeCocoFile(path: string, size: FakeCocoSize): Promise<number> {
-  const rand = createRng(size.seed ?? 1).next;
+  const rand = new Rng(size.seed ?? 1).next;
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   let bytes = 0;
   let buffer = "";

@@ -1,3 +1,5 @@
+export * from "./coco-file-error.js";
+export * from "./coco-image.js";
 export * from "./coco-input-error.js";
 export * from "./coco-objects.js";
 export * from "./coco-reader.js";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { CocoFileError } from "./coco-file-error.js";
 import { JsonTopLevelScanner, type TopLevelAction, type TopLevelEvent } from "./json-top-level-scanner.js";
 
 /** Runs the scanner over `text` cut into chunks of the given sizes and rebuilds the document. */
@@ -30,6 +31,13 @@ const docArb = fc.dictionary(
   fc.string({ maxLength: 8 }),
   fc.oneof(fc.array(valueArb, { minLength: 1, maxLength: 6 }), valueArb),
   { maxKeys: 5 },
+);
+
+// Documents short enough to scan at every chunk size 1..length.
+const smallDocArb = fc.dictionary(
+  fc.string({ maxLength: 3 }),
+  fc.oneof(fc.array(fc.jsonValue({ maxDepth: 2 }), { minLength: 1, maxLength: 4 }), fc.jsonValue({ maxDepth: 1 })),
+  { maxKeys: 3 },
 );
 
 describe("JsonTopLevelScanner", () => {
@@ -68,10 +76,80 @@ describe("JsonTopLevelScanner", () => {
     assert.deepEqual(events, [{ kind: "elements", key: "c", values: [4] }]);
   });
 
+  test("stray and missing commas are rejected, with the same message at every chunk size", () => {
+    const bad: [string, RegExp][] = [
+      [`{,"a":1}`, /expected a key or '\}', got ','.*byte 1\)/],
+      [`{"a":1,}`, /expected a key after ',', got '\}'.*byte 7\)/],
+      [`{"a":1,,"b":2}`, /expected a key after ','.*byte 7\)/],
+      [`{"a":1 "b":2}`, /expected ',' or '\}' after the value of "a", got '"'.*byte 7\)/],
+      [`{"a":[1,,2]}`, /expected an element of "a", got ','.*byte 8\)/],
+      [`{"a":[,1]}`, /expected an element of "a", got ','.*byte 6\)/],
+      [`{"a":[1,]}`, /expected an element of "a", got '\]'.*byte 8\)/],
+      [`{"a":[1 2]}`, /expected ',' or '\]' after an element of "a", got '2'.*byte 8\)/],
+      [`{"a":[{"x":1}{"y":2}]}`, /expected ',' or '\]' after an element of "a", got '\{'/],
+      [`{"a":["x""y"]}`, /expected ',' or '\]'/],
+      [`{"a":[1],,"b":2}`, /expected a key after ','/],
+      [`{"a":,1}`, /expected a value for "a", got ','/],
+      [`{"a":[{"x":tru}]}`, /invalid JSON in an element of "a".*byte 6\)/],
+    ];
+    for (const [text, pattern] of bad) {
+      const messages = new Set<string>();
+      for (let size = 1; size <= text.length; size++) {
+        assert.throws(() => scan(text, [size]), CocoFileError, `${text} at chunk size ${size}`);
+        try {
+          scan(text, [size]);
+        } catch (e) {
+          messages.add((e as Error).message);
+        }
+      }
+      assert.equal(messages.size, 1, `${text}: ${[...messages].join(" | ")}`);
+      assert.match([...messages][0]!, pattern);
+    }
+  });
+
+  test("accepts exactly what JSON.parse accepts, at every chunk size (comma mutations)", () => {
+    const mutated = fc
+      .tuple(smallDocArb, fc.nat(), fc.constantFrom("delete", "insert", "double"))
+      .map(([doc, at, how]) => {
+        const text = JSON.stringify(doc);
+        const commas = [...text].flatMap((ch, i) => (ch === "," ? [i] : []));
+        const structural = [...text].flatMap((ch, i) => ("[{,".includes(ch) ? [i] : []));
+        if (how === "delete" && commas.length) {
+          const i = commas[at % commas.length]!;
+          return text.slice(0, i) + text.slice(i + 1);
+        }
+        const i = structural[at % structural.length]! + 1;
+        return how === "insert" ? `${text.slice(0, i)},${text.slice(i)}` : `${text.slice(0, i)},,${text.slice(i)}`;
+      });
+    fc.assert(
+      fc.property(mutated, (text) => {
+        let valid = true;
+        try {
+          JSON.parse(text);
+        } catch {
+          valid = false;
+        }
+        const outcomes = new Set<string>();
+        for (let size = 1; size <= text.length; size++) {
+          try {
+            scan(text, [size]);
+            outcomes.add("ok");
+          } catch (e) {
+            assert.ok(e instanceof CocoFileError, String(e));
+            outcomes.add(e.message);
+          }
+        }
+        assert.equal(outcomes.size, 1, `${text}: ${[...outcomes].join(" | ")}`);
+        assert.equal(outcomes.has("ok"), valid, text);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
   test("malformed input fails with the file name and a byte position", () => {
     assert.throws(() => scan(`[1,2]`, []), /test\.json: expected '\{' .*byte 0/);
     assert.throws(() => scan(`{"a":[1,2]`, []), /test\.json: unexpected end of input/);
-    assert.throws(() => scan(`{"a":[{"x":1},{"y":tru}]}`, [7]), /test\.json: invalid JSON in "a"/);
+    assert.throws(() => scan(`{"a":[{"x":1},{"y":tru}]}`, [7]), /test\.json: invalid JSON in an element of "a"/);
     assert.throws(() => scan(`{"a" 1}`, []), /expected ':' after key "a"/);
     assert.throws(() => scan(`{"a":1} x`, []), /unexpected content after the end/);
   });

@@ -1,10 +1,16 @@
+import { CocoFileError } from "./coco-file-error.js";
+
 // An incremental scanner for a JSON document whose root is an object with a few large arrays
 // (a COCO file). It only finds structure — where each top-level value and each element of a
 // chosen array begins and ends, tracking strings, escapes and nesting byte by byte — and leaves
 // the actual parsing to the native JSON.parse, once per chunk for a run of complete elements
-// (the source text between them is just commas and whitespace, so `[` + slice + `]` is valid
-// JSON). Memory stays at one chunk plus one partly read element; speed stays close to
-// JSON.parse because almost all parsing happens natively.
+// (the source text between them is checked to be one comma and whitespace, so `[` + slice + `]`
+// is valid JSON exactly when every element is). Memory stays at one chunk plus one partly read
+// element; speed stays close to JSON.parse because almost all parsing happens natively.
+//
+// The structure between values (commas, colons, brackets) is checked by the state machine
+// itself, byte by byte, so whether a document is accepted, and the error it gets, never depends
+// on where the read chunks end.
 
 /** What to do with the value of a top-level key. */
 export type TopLevelAction = "elements" | "value" | "skip";
@@ -16,11 +22,21 @@ export type TopLevelEvent =
 
 enum Mode {
   BeforeRoot,
+  /** After `{`: a key or `}`. */
   KeyOrEnd,
+  /** After a comma between top-level members: a key only. */
+  Key,
   InKey,
   Colon,
   ValueStart,
-  ArrayBetween,
+  /** After a top-level value: `,` or `}`. */
+  MemberEnd,
+  /** After the `[` of a streamed array: an element or `]`. */
+  ElementOrEnd,
+  /** After a comma inside a streamed array: an element only. */
+  Element,
+  /** After an element of a streamed array: `,` or `]`. */
+  ElementEnd,
   Capture,
   Done,
 }
@@ -31,12 +47,16 @@ enum Target {
   Skip,
 }
 
+/** A whole JSON number, `true`, `false` or `null`: the only values not delimited by brackets or quotes. */
+const JSON_PRIMITIVE = /^(?:true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)$/;
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const show = (c: number) => (c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16)}`);
 
 /**
  * Push parser: `feed` chunks in order, then `end`. `action(key)` decides per top-level key:
  * "elements" streams an array's elements in batches (a non-array value is delivered whole),
- * "value" parses the whole value, "skip" scans past it without keeping any bytes.
+ * "value" parses the whole value, "skip" scans past it without keeping any bytes (nor checking
+ * more than its bracket and string structure). Malformed input throws `CocoFileError`.
  */
 export class JsonTopLevelScanner {
   private mode = Mode.BeforeRoot;
@@ -76,20 +96,26 @@ export class JsonTopLevelScanner {
     }
     this.consumed += chunk.length;
     const n = buf.length;
-    // First byte of the run of complete, not yet parsed elements (-1: none), and its end.
-    let runStart = -1;
-    let runEnd = -1;
+    // Complete, not yet parsed elements of this buffer, as [start, end) pairs.
+    const run: number[] = [];
     const flushRun = () => {
-      if (runStart < 0) return;
-      const text = buf.toString("utf8", runStart, runEnd);
+      if (run.length === 0) return;
+      const text = buf.toString("utf8", run[0]!, run[run.length - 1]!);
       let values: unknown[];
       try {
         values = JSON.parse(`[${text}]`) as unknown[];
-      } catch (e) {
-        throw this.error(runStart, `invalid JSON in "${this.key}": ${(e as Error).message}`);
+      } catch {
+        throw this.badElement(buf, run);
       }
       out.push({ kind: "elements", key: this.key, values });
-      runStart = -1;
+      run.length = 0;
+    };
+
+    // A structural error is reported only after the complete elements before it are parsed, so
+    // that the first problem in the file wins however the chunks fell.
+    const fail = (at: number, message: string) => {
+      flushRun();
+      return this.error(at, message);
     };
 
     while (i < n) {
@@ -98,24 +124,34 @@ export class JsonTopLevelScanner {
         case Mode.BeforeRoot:
           if (c === 0x7b) this.mode = Mode.KeyOrEnd;
           else if (!isSpace(c) && !(this.bufOffset + i < 3 && (c === 0xef || c === 0xbb || c === 0xbf)))
-            throw this.error(i, "expected '{' at the start of the document");
+            throw fail(i, "expected '{' at the start of the document");
           i++;
           break;
         case Mode.KeyOrEnd:
+        case Mode.Key:
           if (c === 0x22) {
             this.mode = Mode.InKey;
             start = i;
             this.escape = false;
-          } else if (c === 0x7d) this.mode = Mode.Done;
-          else if (!isSpace(c) && c !== 0x2c)
-            throw this.error(i, `expected a key or '}', got '${String.fromCharCode(c)}'`);
+          } else if (c === 0x7d && this.mode === Mode.KeyOrEnd) this.mode = Mode.Done;
+          else if (!isSpace(c))
+            throw fail(
+              i,
+              this.mode === Mode.Key
+                ? `expected a key after ',', got ${show(c)}`
+                : `expected a key or '}', got ${show(c)}`,
+            );
           i++;
           break;
         case Mode.InKey:
           if (this.escape) this.escape = false;
           else if (c === 0x5c) this.escape = true;
           else if (c === 0x22) {
-            this.key = JSON.parse(buf.toString("utf8", start, i + 1)) as string;
+            try {
+              this.key = JSON.parse(buf.toString("utf8", start, i + 1)) as string;
+            } catch (e) {
+              throw fail(start, `invalid key: ${(e as Error).message}`);
+            }
             start = -1;
             this.mode = Mode.Colon;
           }
@@ -123,7 +159,7 @@ export class JsonTopLevelScanner {
           break;
         case Mode.Colon:
           if (c === 0x3a) this.mode = Mode.ValueStart;
-          else if (!isSpace(c)) throw this.error(i, `expected ':' after key "${this.key}"`);
+          else if (!isSpace(c)) throw fail(i, `expected ':' after key "${this.key}", got ${show(c)}`);
           i++;
           break;
         case Mode.ValueStart: {
@@ -131,9 +167,11 @@ export class JsonTopLevelScanner {
             i++;
             break;
           }
+          if (c === 0x2c || c === 0x7d || c === 0x5d || c === 0x3a)
+            throw fail(i, `expected a value for "${this.key}", got ${show(c)}`);
           const action = this.action(this.key);
           if (action === "elements" && c === 0x5b) {
-            this.mode = Mode.ArrayBetween;
+            this.mode = Mode.ElementOrEnd;
             i++;
             break;
           }
@@ -142,12 +180,29 @@ export class JsonTopLevelScanner {
           i = this.beginCapture(buf, i);
           break;
         }
-        case Mode.ArrayBetween:
-          if (isSpace(c) || c === 0x2c) i++;
+        case Mode.MemberEnd:
+          if (c === 0x2c) this.mode = Mode.Key;
+          else if (c === 0x7d) this.mode = Mode.Done;
+          else if (!isSpace(c)) throw fail(i, `expected ',' or '}' after the value of "${this.key}", got ${show(c)}`);
+          i++;
+          break;
+        case Mode.ElementEnd:
+          if (c === 0x2c) this.mode = Mode.Element;
           else if (c === 0x5d) {
             flushRun();
-            this.mode = Mode.KeyOrEnd;
+            this.mode = Mode.MemberEnd;
+          } else if (!isSpace(c))
+            throw fail(i, `expected ',' or ']' after an element of "${this.key}", got ${show(c)}`);
+          i++;
+          break;
+        case Mode.ElementOrEnd:
+        case Mode.Element:
+          if (isSpace(c)) i++;
+          else if (c === 0x5d && this.mode === Mode.ElementOrEnd) {
+            this.mode = Mode.MemberEnd;
             i++;
+          } else if (c === 0x2c || c === 0x5d || c === 0x7d || c === 0x3a) {
+            throw fail(i, `expected an element of "${this.key}", got ${show(c)}`);
           } else {
             this.target = Target.Element;
             start = i;
@@ -158,22 +213,26 @@ export class JsonTopLevelScanner {
           i = this.scanCapture(buf, i);
           break;
         case Mode.Done:
-          if (!isSpace(c)) throw this.error(i, "unexpected content after the end of the document");
+          if (!isSpace(c)) throw fail(i, "unexpected content after the end of the document");
           i++;
           break;
       }
       if (!this.completed) continue;
       // A capture just finished at `i`: deliver it.
       this.completed = false;
-      if (this.target === Target.Element) {
-        if (runStart < 0) runStart = start;
-        runEnd = i;
-      } else if (this.target === Target.Value) {
+      if (this.target !== Target.Skip && this.primitive) {
+        const token = buf.toString("latin1", start, i);
+        this.primitive = false;
+        if (!JSON_PRIMITIVE.test(token))
+          throw fail(start, `invalid JSON value ${JSON.stringify(token)} in "${this.key}"`);
+      }
+      if (this.target === Target.Element) run.push(start, i);
+      else if (this.target === Target.Value) {
         const text = buf.toString("utf8", start, i);
         try {
           out.push({ kind: "value", key: this.key, value: JSON.parse(text) });
         } catch (e) {
-          throw this.error(start, `invalid JSON in "${this.key}": ${(e as Error).message}`);
+          throw fail(start, `invalid JSON in "${this.key}": ${(e as Error).message}`);
         }
       }
       start = -1;
@@ -188,6 +247,18 @@ export class JsonTopLevelScanner {
   end(): void {
     this.bufOffset = this.consumed;
     if (this.mode !== Mode.Done) throw this.error(0, "unexpected end of input: the root object is not closed");
+  }
+
+  /** The first element of a run that JSON.parse rejects, reported on its own (chunking-proof). */
+  private badElement(buf: Buffer, run: number[]): CocoFileError {
+    for (let j = 0; j < run.length; j += 2) {
+      try {
+        JSON.parse(buf.toString("utf8", run[j]!, run[j + 1]!));
+      } catch (e) {
+        return this.error(run[j]!, `invalid JSON in an element of "${this.key}": ${(e as Error).message}`);
+      }
+    }
+    return this.error(run[0]!, `invalid JSON in "${this.key}"`);
   }
 
   private beginCapture(buf: Buffer, i: number): number {
@@ -254,12 +325,11 @@ export class JsonTopLevelScanner {
   }
 
   private finishCapture(): void {
-    this.primitive = false;
     this.completed = true;
-    this.mode = this.target === Target.Element ? Mode.ArrayBetween : Mode.KeyOrEnd;
+    this.mode = this.target === Target.Element ? Mode.ElementEnd : Mode.MemberEnd;
   }
 
-  private error(index: number, message: string): Error {
-    return new Error(`${this.source}: ${message} (near byte ${this.bufOffset + index})`);
+  private error(index: number, message: string): CocoFileError {
+    return new CocoFileError(this.source, message, this.bufOffset + index);
   }
 }

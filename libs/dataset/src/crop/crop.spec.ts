@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { Rng } from "@exits/graph";
 import fc from "fast-check";
 import type { BinaryMask } from "../mask/mask-types.js";
 import { extremePointsFromMask } from "../points/extreme-points-from-mask.js";
-import { createRng } from "../synthetic/prng.js";
 import { type Box, boxFromExtremePoints, enlargeBox, INFERENCE_MARGIN, uniformMargins } from "./box.js";
 import { cropImage, cropMask } from "./crop-image.js";
 import { boxToCrop, createCropMap, cropToImage, flipCropMap, imageToCrop } from "./crop-map.js";
@@ -65,8 +65,8 @@ describe("box and margins", () => {
   });
 
   test("random margins: seeded, within [0, max], gated per axis (left + right ≤ max)", () => {
-    const a = createRng(5);
-    const b = createRng(5);
+    const a = new Rng(5);
+    const b = new Rng(5);
     for (let i = 0; i < 500; i++) {
       const m = randomMargins(a.next);
       assert.deepEqual(m, randomMargins(b.next));
@@ -74,7 +74,7 @@ describe("box and margins", () => {
       assert.ok(m.left + m.right <= 1.2 + 1e-12 && m.top + m.bottom <= 1.2 + 1e-12);
     }
     // Gates make the object off-centre: left and right margins differ noticeably on average.
-    const rng = createRng(9);
+    const rng = new Rng(9);
     let asym = 0;
     for (let i = 0; i < 1000; i++) {
       const m = randomMargins(rng.next);
@@ -172,10 +172,10 @@ describe("crop", () => {
   });
 
   test("flip twice is the identity; a flipped crop equals the flip of the crop", () => {
-    const rng = createRng(3);
+    const rng = new Rng(3);
     const W = 23;
     const H = 19;
-    const data = new Uint8Array(W * H * 3).map(() => rng.int(0, 255));
+    const data = new Uint8Array(W * H * 3).map(() => rng.int(256));
     const img = { width: W, height: H, data };
     assert.deepEqual(flipImageHorizontal(flipImageHorizontal(img)), img);
     const box = { x0: -4.3, y0: 2.2, x1: 20.6, y1: 25 };
@@ -321,8 +321,8 @@ describe("object crop", () => {
   test("default margins centre the object; seeded random margins and flips are reproducible", () => {
     const W = 60;
     const H = 50;
-    const rng = createRng(1);
-    const img = { width: W, height: H, data: new Uint8Array(W * H * 3).map(() => rng.int(0, 255)) };
+    const rng = new Rng(1);
+    const img = { width: W, height: H, data: new Uint8Array(W * H * 3).map(() => rng.int(256)) };
     const mask = ellipse(W, H, 30, 25, 12, 8);
     const pts = extremePointsFromMask(mask)!;
     const c = objectCrop(img, pts, 52);
@@ -330,8 +330,8 @@ describe("object crop", () => {
     assert.ok(
       Math.abs(c.boxInCrop.x0 - (0.15 / 1.3) * 52) < 1e-9 && Math.abs(c.boxInCrop.x1 - (1.15 / 1.3) * 52) < 1e-9,
     );
-    const a = objectCrop(img, pts, 32, { random: createRng(7).next, flipped: true });
-    const b = objectCrop(img, pts, 32, { random: createRng(7).next, flipped: true });
+    const a = objectCrop(img, pts, 32, { random: new Rng(7).next, flipped: true });
+    const b = objectCrop(img, pts, 32, { random: new Rng(7).next, flipped: true });
     assert.deepEqual(a, b);
     assert.ok(a.points[1][0] <= a.points[3][0]);
     assert.equal(a.map.flipped, true);

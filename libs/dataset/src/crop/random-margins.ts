@@ -1,6 +1,6 @@
 import type { Margins } from "./box.js";
 
-/** A source of uniform numbers in [0, 1): pass a seeded generator (see `createRng`), never Math.random. */
+/** A source of uniform numbers in [0, 1): pass a seeded generator (`Rng.next` of @exits/graph), never Math.random. */
 export type UniformSource = () => number;
 
 /** Range of the per-side training margin; MAL draws from [0, 1.2]. */

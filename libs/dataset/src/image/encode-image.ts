@@ -1,6 +1,6 @@
 import { extname } from "node:path";
+import { writeFileAtomic } from "@exits/base";
 import sharp, { type Sharp } from "sharp";
-import { writeFileAtomic } from "../write-file-atomic.js";
 import type { RgbImage } from "./rgb-image.js";
 
 function toSharp(image: RgbImage): Sharp {

@@ -1,4 +1,6 @@
+import { MaskInputError } from "./mask-input-error.js";
 import type { BinaryMask } from "./mask-types.js";
+import { checkMaskSize } from "./rle-check.js";
 
 // Dense ↔ run lengths. pycocotools scans column-major; BinaryMask is row-major, so both
 // directions walk columns and index rows with a stride instead of materialising a transpose.
@@ -24,14 +26,27 @@ export function runLengthsOf(mask: BinaryMask): number[] {
   return counts;
 }
 
-/** Row-major mask from column-major run lengths: maskApi.c rleDecode (checks the total length). */
+/**
+ * Row-major mask from column-major run lengths: maskApi.c rleDecode. Throws `MaskInputError`
+ * unless the runs are non-negative integers covering exactly height·width pixels.
+ */
 export function maskFromRunLengths(counts: ArrayLike<number>, height: number, width: number): BinaryMask {
+  checkMaskSize([height, width]);
   const total = height * width;
-  const data = new Uint8Array(total);
   let pos = 0;
   for (let j = 0; j < counts.length; j++) {
     const n = counts[j]!;
-    if (pos + n > total) throw new Error(`RLE runs cover more than ${height}x${width} = ${total} pixels`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new MaskInputError(`counts[${j}]`, `run length ${String(n)} is not a non-negative integer`);
+    pos += n;
+    if (pos > total) throw new MaskInputError("counts", `runs cover more than ${height}x${width} = ${total} pixels`);
+  }
+  if (pos !== total)
+    throw new MaskInputError("counts", `runs cover ${pos} pixels, expected ${height}x${width} = ${total}`);
+  const data = new Uint8Array(total);
+  pos = 0;
+  for (let j = 0; j < counts.length; j++) {
+    const n = counts[j]!;
     if (j % 2 === 1) {
       for (let k = pos; k < pos + n; k++) {
         const r = k % height;
@@ -40,7 +55,6 @@ export function maskFromRunLengths(counts: ArrayLike<number>, height: number, wi
     }
     pos += n;
   }
-  if (pos !== total) throw new Error(`RLE runs cover ${pos} pixels, expected ${height}x${width} = ${total}`);
   return { width, height, data };
 }
 

@@ -1,20 +1,21 @@
 import type { Bbox, BinaryMask, RleMask } from "./mask-types.js";
+import { checkedRunLengths } from "./rle-check.js";
 import { maskFromRunLengths, runLengthsOf } from "./rle-dense.js";
-import { countsFromString, countsToString } from "./rle-string.js";
+import { countsToString } from "./rle-string.js";
 
 // Operations on run lengths, ported in behaviour (not in text) from pycocotools' maskApi.c so
-// that every result, edge cases included, is the one COCO tools compute.
+// that every result, edge cases included, is the one COCO tools compute. Every RLE argument is
+// checked first (`checkedRunLengths`): a bad one throws `MaskInputError`, never hangs.
 
-/** The uncompressed run lengths of an RLE (decoding the string form when needed). */
+/** The uncompressed run lengths of an RLE (decoding the string form), checked to cover h·w. */
 export function runLengths(rle: RleMask): number[] {
-  return typeof rle.counts === "string" ? countsFromString(rle.counts) : rle.counts;
+  return checkedRunLengths(rle);
 }
 
 /** The same mask with a compressed `counts` string (what pycocotools' frPyObjects returns). */
 export function compressRle(rle: RleMask): RleMask {
-  return typeof rle.counts === "string"
-    ? rle
-    : { size: [rle.size[0], rle.size[1]], counts: countsToString(rle.counts) };
+  const counts = checkedRunLengths(rle);
+  return typeof rle.counts === "string" ? rle : { size: [rle.size[0], rle.size[1]], counts: countsToString(counts) };
 }
 
 /** RLE with a compressed `counts` string of a row-major mask (pycocotools mask.encode). */
@@ -22,7 +23,7 @@ export function encodeMask(mask: BinaryMask): RleMask {
   return { size: [mask.height, mask.width], counts: countsToString(runLengthsOf(mask)) };
 }
 
-/** Row-major mask of an RLE (pycocotools mask.decode); throws when the runs do not cover h·w. */
+/** Row-major mask of an RLE (pycocotools mask.decode). */
 export function decodeRle(rle: RleMask): BinaryMask {
   return maskFromRunLengths(runLengths(rle), rle.size[0], rle.size[1]);
 }
@@ -40,8 +41,10 @@ export function rleArea(rle: RleMask): number {
  * code, a foreground run that crosses a column boundary widens the box to the full height.
  */
 export function rleToBbox(rle: RleMask): Bbox {
-  const counts = runLengths(rle);
-  const [h, w] = rle.size;
+  return countsBbox(runLengths(rle), rle.size[0], rle.size[1]);
+}
+
+function countsBbox(counts: number[], h: number, w: number): Bbox {
   const m = counts.length - (counts.length % 2);
   if (m === 0) return [0, 0, 0, 0];
   let xs = w;
@@ -80,13 +83,17 @@ export function bboxIou(dt: Bbox, gt: Bbox, crowd = false): number {
 }
 
 /**
- * Walks two run-length sequences of the same total length together, calling `visit` once per
- * stretch where neither changes value (`last` on the final stretch). Both pycocotools' IoU and
- * merge are this walk with a different visitor.
+ * Walks two run-length sequences that both cover `total` pixels together, calling `visit` once
+ * per stretch where neither changes value (`last` on the final stretch, which is the only one
+ * visited when `total` is 0). Both pycocotools' IoU and merge are this walk with a different
+ * visitor. It ends on the pixel count, not, as the C code does, when both current runs are 0:
+ * the same for every RLE pycocotools writes, but zero-length runs inside `counts` (legal in
+ * plain counts) would stop the C walk early; here they are skipped.
  */
 function forEachAlignedRun(
   a: number[],
   b: number[],
+  total: number,
   visit: (length: number, inA: boolean, inB: boolean, last: boolean) => void,
 ): void {
   let ca = a[0] ?? 0;
@@ -95,30 +102,32 @@ function forEachAlignedRun(
   let ib = 1;
   let va = false;
   let vb = false;
-  let remaining = 1;
-  while (remaining > 0) {
+  let done = 0;
+  for (;;) {
     const c = Math.min(ca, cb);
     const inA = va;
     const inB = vb;
     ca -= c;
-    if (!ca && ia < a.length) {
+    cb -= c;
+    done += c;
+    while (!ca && ia < a.length) {
       ca = a[ia++]!;
       va = !va;
     }
-    cb -= c;
-    if (!cb && ib < b.length) {
+    while (!cb && ib < b.length) {
       cb = b[ib++]!;
       vb = !vb;
     }
-    remaining = ca + cb;
-    visit(c, inA, inB, remaining === 0);
+    const last = done >= total;
+    if (c > 0 || last) visit(c, inA, inB, last);
+    if (last) return;
   }
 }
 
-function countsIou(a: number[], b: number[], crowd: boolean): number {
+function countsIou(a: number[], b: number[], total: number, crowd: boolean): number {
   let inter = 0;
   let union = 0;
-  forEachAlignedRun(a, b, (c, inA, inB) => {
+  forEachAlignedRun(a, b, total, (c, inA, inB) => {
     if (inA || inB) union += c;
     if (inA && inB) inter += c;
   });
@@ -136,9 +145,12 @@ function countsIou(a: number[], b: number[], crowd: boolean): number {
  * denominator is the detection's area (COCO's crowd rule).
  */
 export function rleIou(dt: RleMask, gt: RleMask, gtCrowd = false): number {
-  if (bboxIou(rleToBbox(dt), rleToBbox(gt), gtCrowd) <= 0) return 0;
-  if (dt.size[0] !== gt.size[0] || dt.size[1] !== gt.size[1]) return -1;
-  return countsIou(runLengths(dt), runLengths(gt), gtCrowd);
+  const a = runLengths(dt);
+  const b = runLengths(gt);
+  const [h, w] = dt.size;
+  if (bboxIou(countsBbox(a, h, w), countsBbox(b, gt.size[0], gt.size[1]), gtCrowd) <= 0) return 0;
+  if (h !== gt.size[0] || w !== gt.size[1]) return -1;
+  return countsIou(a, b, h * w, gtCrowd);
 }
 
 /** IoU matrix `ious[d][g]` of detections × ground truths (pycocotools mask.iou). */
@@ -152,22 +164,24 @@ export function rleIouMatrix(dts: RleMask[], gts: RleMask[], gtCrowd: boolean[] 
  */
 export function rleMerge(masks: RleMask[], intersect = false): RleMask {
   if (masks.length === 0) return { size: [0, 0], counts: "" };
+  // Every input is checked, even those after a size mismatch, so a bad one is never let through.
+  const all = masks.map((m) => runLengths(m));
   const [h, w] = masks[0]!.size;
-  if (masks.length === 1) return compressRle({ size: [h, w], counts: runLengths(masks[0]!).slice() });
-  let acc = runLengths(masks[0]!);
+  if (masks.length === 1) return { size: [h, w], counts: countsToString(all[0]!) };
+  let acc = all[0]!;
   for (let i = 1; i < masks.length; i++) {
     const other = masks[i]!;
     if (other.size[0] !== h || other.size[1] !== w) return { size: [0, 0], counts: "" };
-    acc = mergeCounts(acc, runLengths(other), intersect);
+    acc = mergeCounts(acc, all[i]!, h * w, intersect);
   }
   return { size: [h, w], counts: countsToString(acc) };
 }
 
-function mergeCounts(a: number[], b: number[], intersect: boolean): number[] {
+function mergeCounts(a: number[], b: number[], total: number, intersect: boolean): number[] {
   const out: number[] = [];
   let value = false;
   let run = 0;
-  forEachAlignedRun(a, b, (c, inA, inB, last) => {
+  forEachAlignedRun(a, b, total, (c, inA, inB, last) => {
     const next = intersect ? inA && inB : inA || inB;
     if (next !== value) {
       out.push(run);

@@ -5,6 +5,8 @@
 // Arithmetic is done on plain numbers (exact up to 2^53) rather than 32-bit ints so that run
 // lengths ≥ 2^31 behave like C's `long`.
 
+import { MaskInputError } from "./mask-input-error.js";
+
 const TWO_POW_32 = 2 ** 32;
 
 /** Run lengths → compressed string, byte-identical to pycocotools' rleToString. */
@@ -27,8 +29,12 @@ export function countsToString(counts: ArrayLike<number>): string {
   return out;
 }
 
-/** Compressed string → run lengths, as pycocotools' rleFrString (values wrap like C's uint). */
-export function countsFromString(s: string): number[] {
+/**
+ * Compressed string → run lengths, as pycocotools' rleFrString (values wrap like C's uint). A
+ * string that ends inside a value throws `MaskInputError` (`field` names it); whether the runs
+ * fit a mask is `checkedRunLengths`' business.
+ */
+export function countsFromString(s: string, field = "counts"): number[] {
   const counts: number[] = [];
   let p = 0;
   while (p < s.length) {
@@ -36,13 +42,15 @@ export function countsFromString(s: string): number[] {
     let k = 0;
     let more = true;
     while (more) {
-      if (p >= s.length) throw new Error(`RLE counts string ends inside a value at character ${p}`);
+      if (p >= s.length) throw new MaskInputError(field, `compressed string ends inside a value at character ${p}`);
       const c = ((s.charCodeAt(p) - 48) << 24) >> 24; // C `char`: signed 8-bit
-      x += (c & 0x1f) * 2 ** (5 * k);
+      // Groups from bit 35 on are multiples of 2^32 and vanish in the final wrap: skipping them
+      // keeps x exact however long a (malformed) value is.
+      if (k < 7) x += (c & 0x1f) * 2 ** (5 * k);
       more = (c & 0x20) !== 0;
       p++;
       k++;
-      if (!more && c & 0x10) x -= 2 ** (5 * k);
+      if (!more && c & 0x10 && k < 7) x -= 2 ** (5 * k);
     }
     if (counts.length > 2) x += counts[counts.length - 2]!;
     counts.push(((x % TWO_POW_32) + TWO_POW_32) % TWO_POW_32);

@@ -1,4 +1,4 @@
-export * from "./prng.js";
+export * from "./mix-seed.js";
 export * from "./scene.js";
 export * from "./shapes.js";
 export * from "./synthetic-dataset.js";

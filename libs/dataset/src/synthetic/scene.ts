@@ -1,8 +1,9 @@
+import { Rng } from "@exits/graph";
 import type { RgbImage } from "../image/rgb-image.js";
 import { componentSizes, countComponents } from "../mask/connected-components.js";
 import type { BinaryMask } from "../mask/mask-types.js";
 import { popcount } from "../mask/rle-dense.js";
-import { createRng, type Rng } from "./prng.js";
+import { mixSeed } from "./mix-seed.js";
 import { makeShape, rasterBar, rasterShape, SHAPE_FAMILIES, type Shape, type ShapeFamily } from "./shapes.js";
 import { type Colour, distinctColour, makeTexture, TEXTURE_KINDS, type Texture } from "./textures.js";
 
@@ -158,15 +159,16 @@ function splittingBar(rng: Rng, o: SceneOptions, target: Layer): BinaryMask | un
 export function generateScene(seed: number, options: Partial<SceneOptions> = {}): Scene {
   const o: SceneOptions = { ...DEFAULT_SCENE_OPTIONS, ...options };
   const { width: W, height: H } = o;
-  const rng = createRng(seed);
+  // Mixed first: any integer seed (above 2³² too) gives a well-spread generator state.
+  const rng = new Rng(mixSeed(seed));
   const side = Math.min(W, H);
 
-  const bgA: Colour = [rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)];
+  const bgA: Colour = [rng.int(256), rng.int(256), rng.int(256)];
   const bgB = distinctColour(rng, [bgA], 60);
   const background = makeTexture(rng, rng.pick(TEXTURE_KINDS), bgA, bgB, rng.uniform(4, 24));
 
   const layers: Layer[] = [];
-  const count = rng.int(o.minObjects, o.maxObjects);
+  const count = o.minObjects + rng.int(o.maxObjects - o.minObjects + 1);
   for (let k = 0; k < count; k++) {
     const family = rng.pick(o.families);
     const shape = makeShape(rng, family, rng.uniform(o.minRadius, o.maxRadius) * side);

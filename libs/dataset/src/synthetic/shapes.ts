@@ -1,5 +1,5 @@
+import type { Rng } from "@exits/graph";
 import type { BinaryMask } from "../mask/mask-types.js";
-import type { Rng } from "./prng.js";
 
 /** Shape families of the synthetic benchmark; each is one category. */
 export const SHAPE_FAMILIES = ["ellipse", "polygon", "star", "rounded-rect", "blob", "ring"] as const;
@@ -46,13 +46,13 @@ export function makeShape(rng: Rng, family: ShapeFamily, r: number): Shape {
       return { family, radius: r, inside: (u, v) => (u / rx) ** 2 + (v / ry) ** 2 <= 1 };
     }
     case "polygon": {
-      const n = rng.int(3, 8);
+      const n = 3 + rng.int(6);
       const radii = Array.from({ length: n }, () => r * rng.uniform(0.6, 1));
       const { xs, ys } = radialPolygon(radii);
       return { family, radius: r, inside: (u, v) => pointInPolygon(xs, ys, u, v) };
     }
     case "star": {
-      const k = rng.int(4, 7);
+      const k = 4 + rng.int(4);
       const inner = rng.uniform(0.35, 0.6);
       const radii = Array.from({ length: 2 * k }, (_, i) => (i % 2 === 0 ? r : r * inner));
       const { xs, ys } = radialPolygon(radii);
@@ -73,7 +73,7 @@ export function makeShape(rng: Rng, family: ShapeFamily, r: number): Shape {
       };
     }
     case "blob": {
-      const terms = Array.from({ length: rng.int(2, 5) }, (_, i) => ({
+      const terms = Array.from({ length: 2 + rng.int(4) }, (_, i) => ({
         k: i + 2,
         a: rng.uniform(0.04, 0.22) / (1 + i * 0.5),
         phase: rng.uniform(0, 2 * Math.PI),

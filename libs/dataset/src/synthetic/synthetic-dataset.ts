@@ -1,12 +1,12 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "@exits/base";
 import type { CocoAnnotation, CocoCategory, CocoDataset, CocoImage } from "../coco/coco-types.js";
 import { writeCocoFile } from "../coco/coco-writer.js";
 import { writeImage } from "../image/encode-image.js";
 import { encodeMask, rleArea, rleToBbox } from "../mask/rle-ops.js";
 import { extremePointsFromMask } from "../points/extreme-points-from-mask.js";
-import { writeFileAtomic } from "../write-file-atomic.js";
-import { mixSeed } from "./prng.js";
+import { mixSeed } from "./mix-seed.js";
 import { DEFAULT_SCENE_OPTIONS, generateScene, type SceneOptions } from "./scene.js";
 import { SHAPE_FAMILIES } from "./shapes.js";
 

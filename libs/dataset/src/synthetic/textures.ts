@@ -1,4 +1,4 @@
-import type { Rng } from "./prng.js";
+import type { Rng } from "@exits/graph";
 
 /** RGB in 0–255. */
 export type Colour = [r: number, g: number, b: number];
@@ -10,7 +10,7 @@ export const TEXTURE_KINDS = ["solid", "noise", "stripes", "gradient", "checker"
 export type TextureKind = (typeof TEXTURE_KINDS)[number];
 
 export function randomColour(rng: Rng): Colour {
-  return [rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)];
+  return [rng.int(256), rng.int(256), rng.int(256)];
 }
 
 export function colourDistance(a: Colour, b: Colour): number {

@@ -93,9 +93,9 @@ export function checkVitWeights(
 
 /**
  * Picks the encoder's parameters out of pretrained tensors (e.g. a timm safetensors file read
- * with @exits/runtime), by timm name. A position table for another image size is resized
- * bicubically (timm's rule); anything else missing or of the wrong shape is an error listing
- * every problem. Tensors the encoder does not use (`head.*`, ...) are ignored.
+ * with @exits/runtime), by timm name. A position table for another image size is resized by
+ * timm's rule (antialiased bicubic, `resizePosEmbed`); anything else missing or of the wrong
+ * shape is an error listing every problem. Tensors the encoder does not use (`head.*`, ...) are ignored.
  */
 export function vitParamsFromWeights(
   cfg: VitConfig,

@@ -1,4 +1,5 @@
 import {
+  contractsDescriptorSet,
   PROTO_LOADER_OPTIONS,
   PROTO_PACKAGE,
   PROTO_ROOT,
@@ -31,6 +32,7 @@ export function contractServiceSpec(name: ServiceShortName, module: Type<unknown
       packageName: PROTO_PACKAGE,
       services: [fullName],
       loaderOptions: PROTO_LOADER_OPTIONS,
+      descriptorSet: contractsDescriptorSet(),
     },
   };
 }

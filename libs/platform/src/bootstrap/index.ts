@@ -1,3 +1,4 @@
+export * from "./bind-error.js";
 export * from "./contract-service-spec.js";
 export * from "./platform-tokens.js";
 export * from "./run-service-main.js";

@@ -3,8 +3,10 @@ import type { GrpcServiceSpec } from "./service-spec.js";
 import { type RunningService, startGrpcService } from "./start-grpc-service.js";
 
 /**
- * Process entry point of a service: starts it, stops gracefully on SIGTERM/SIGINT and exits 0.
- * A configuration error prints the variable at fault and exits 2; any other startup failure exits 1.
+ * Process entry point of a service: starts it, stops gracefully on SIGTERM/SIGINT (drain, then
+ * grace: see `RunningService.shutdown`) and exits 0. A configuration error, a busy port or an
+ * unbindable host included, prints one line naming the variable at fault and exits 2; any
+ * other startup failure exits 1 with its stack.
  */
 export async function runServiceMain(spec: GrpcServiceSpec): Promise<RunningService | undefined> {
   let running: RunningService;
@@ -22,7 +24,7 @@ export async function runServiceMain(spec: GrpcServiceSpec): Promise<RunningServ
   }
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
-      running.shutdown(signal).then(
+      running.shutdown(signal, running.config.shutdownDrainMs).then(
         () => process.exit(0),
         (error: Error) => {
           running.logger.error(error);

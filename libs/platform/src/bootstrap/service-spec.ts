@@ -20,5 +20,10 @@ export interface GrpcServiceSpec {
     readonly services: readonly string[];
     /** `@grpc/proto-loader` options; `includeDirs` is always `[root]`. */
     readonly loaderOptions: ProtoLoaderOptions;
+    /**
+     * Binary FileDescriptorSet, as protoc writes it, of `files` and their imports: what
+     * reflection serves and what requests are strictly checked against.
+     */
+    readonly descriptorSet: Uint8Array;
   };
 }

@@ -1,14 +1,21 @@
 import "reflect-metadata";
+import { format } from "node:util";
+import { JsonLogger } from "@exits/base";
+import { contractsDescriptorSet } from "@exits/contracts";
+import * as grpc from "@grpc/grpc-js";
 import type { DynamicModule, INestMicroservice } from "@nestjs/common";
 import { Module } from "@nestjs/common";
 import { NestFactory } from "@nestjs/core";
+import { ConfigError } from "../config/config-error.js";
+import { ensureDataDir } from "../config/data-dir.js";
 import { loadServiceConfig, type ServiceConfig } from "../config/service-config.js";
 import { ExitsGrpcServer } from "../grpc/exits-grpc-server.js";
 import { GrpcStatusFilter } from "../grpc/grpc-status.filter.js";
+import { rejectUndecodable } from "../grpc/reject-undecodable.js";
 import { rpcObserver } from "../grpc/rpc-observer.js";
-import { JsonLogger } from "../logging/json-logger.js";
 import { MetricsHttpServer } from "../metrics/metrics-http-server.js";
 import { ServiceMetrics } from "../metrics/service-metrics.js";
+import { bindError } from "./bind-error.js";
 import { SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_METRICS } from "./platform-tokens.js";
 import type { GrpcServiceSpec } from "./service-spec.js";
 
@@ -22,10 +29,12 @@ export interface RunningService {
   /** Marks the service (un)healthy in `grpc.health.v1`, e.g. while a model reloads. */
   setServing(serving: boolean): void;
   /**
-   * Graceful stop: health goes NOT_SERVING, new calls are refused, calls in flight finish
-   * (up to the configured grace period, then they are cancelled), then everything closes.
+   * Graceful stop: health goes NOT_SERVING and calls are still served for `drainMs` (the
+   * signal handler passes EXITS_SHUTDOWN_DRAIN_MS; in-process callers need none), then new
+   * calls are refused, calls in flight finish (up to EXITS_SHUTDOWN_GRACE_MS, then they are
+   * cancelled), then everything closes.
    */
-  shutdown(reason: string): Promise<void>;
+  shutdown(reason: string, drainMs?: number): Promise<void>;
 }
 
 @Module({})
@@ -46,8 +55,8 @@ function rootModule(spec: GrpcServiceSpec, config: ServiceConfig, logger: JsonLo
 }
 
 /**
- * Starts one service: validated configuration (a `ConfigError` is thrown before anything
- * binds), the NestJS gRPC server with raised message limits, health, reflection, the per-RPC
+ * Starts one service: validated configuration and data directory (a `ConfigError` is thrown
+ * before anything binds; a port in use or an unbindable host is one too, naming its variable), the NestJS gRPC server with raised message limits, health, reflection, the per-RPC
  * metrics and status mapping, and `/metrics` over HTTP on its own port.
  */
 export async function startGrpcService(
@@ -55,8 +64,31 @@ export async function startGrpcService(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<RunningService> {
   const config = loadServiceConfig(spec.name, spec.defaultPort, env);
+  ensureDataDir(config.dataDir);
   const logger = new JsonLogger(spec.name, config.logLevel);
   const metrics = new ServiceMetrics(spec.name);
+  // grpc-js writes its own diagnostics ("E ... No address added") raw to stderr; keep them in
+  // the JSON log instead, so a failed start prints only the one-line reason there.
+  grpc.setLogger({
+    error: (message: unknown, ...rest: unknown[]) => logger.warn(format(message, ...rest), "grpc-js"),
+    info: (message: unknown, ...rest: unknown[]) => logger.debug(format(message, ...rest), "grpc-js"),
+    debug: (message: unknown, ...rest: unknown[]) => logger.debug(format(message, ...rest), "grpc-js"),
+  });
+
+  // /metrics binds first, so a busy metrics port stops startup before NestJS reports success.
+  const metricsServer = new MetricsHttpServer(metrics.registry);
+  let metricsPort: number;
+  try {
+    metricsPort = await metricsServer.listen(config.grpcHost, config.metricsPort);
+  } catch (error) {
+    throw bindError(error, {
+      host: config.grpcHost,
+      port: config.metricsPort,
+      portVariable: "EXITS_METRICS_PORT",
+      what: "metrics",
+    });
+  }
+
   const transport = new ExitsGrpcServer(
     {
       // An IPv6 literal needs brackets in a gRPC address ("[::]:50051").
@@ -68,33 +100,44 @@ export async function startGrpcService(
       maxSendMessageLength: config.maxMessageBytes,
     },
     spec.proto.services,
-    [rpcObserver(metrics)],
+    // The contracts' set also holds grpc/health/v1/health.proto, which every server serves.
+    [spec.proto.descriptorSet, contractsDescriptorSet()],
+    // rpcObserver first: only the innermost interceptor sees the statuses grpc-js sends itself.
+    [rpcObserver(metrics), rejectUndecodable(logger)],
   );
 
-  const app: INestMicroservice = await NestFactory.createMicroservice(rootModule(spec, config, logger, metrics), {
-    strategy: transport,
-    logger,
-    bufferLogs: false,
-  });
-  app.useGlobalFilters(new GrpcStatusFilter(logger));
-  await app.listen();
-
-  const metricsServer = new MetricsHttpServer(metrics.registry);
-  let metricsPort: number;
+  let app: INestMicroservice | undefined;
   try {
-    metricsPort = await metricsServer.listen(config.grpcHost, config.metricsPort);
+    app = await NestFactory.createMicroservice(rootModule(spec, config, logger, metrics), {
+      strategy: transport,
+      logger,
+      bufferLogs: false,
+    });
+    app.useGlobalFilters(new GrpcStatusFilter(logger));
+    await app.listen();
   } catch (error) {
-    await app.close();
-    throw error;
+    await metricsServer.close();
+    await app?.close().catch(() => undefined);
+    if (error instanceof ConfigError || !isBindFailure(error)) throw error;
+    throw bindError(error, {
+      host: config.grpcHost,
+      port: config.grpcPort,
+      portVariable: "EXITS_GRPC_PORT",
+      what: "gRPC",
+    });
   }
+  const nest = app;
   transport.health.setAll("SERVING");
   logger.info("service started", { grpcPort: transport.port, metricsPort, maxMessageBytes: config.maxMessageBytes });
 
   let stopping: Promise<void> | undefined;
-  const shutdown = (reason: string): Promise<void> => {
+  const shutdown = (reason: string, drainMs = 0): Promise<void> => {
     stopping ??= (async () => {
-      logger.info("shutting down", { reason });
+      logger.info("shutting down", { reason, drainMs, graceMs: config.shutdownGraceMs });
       transport.health.setAll("NOT_SERVING");
+      // Load balancers and Kubernetes endpoints stop routing here only once they have seen
+      // NOT_SERVING (or the pod's removal); until then new calls keep arriving and are served.
+      if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
       transport.health.endWatches();
       const server = transport.grpcServer;
       // tryShutdown refuses new calls at once and calls back when every call in flight has sent
@@ -109,7 +152,7 @@ export async function startGrpcService(
         server.forceShutdown();
       }
       clearTimeout(timer);
-      await app.close();
+      await nest.close();
       await metricsServer.close();
       logger.info("stopped", { reason });
     })();
@@ -125,4 +168,11 @@ export async function startGrpcService(
     setServing: (serving) => transport.health.setAll(serving ? "SERVING" : "NOT_SERVING"),
     shutdown,
   };
+}
+
+/** grpc-js's bindAsync failures: "No address added out of total N resolved", or a resolution failure. */
+function isBindFailure(error: unknown): boolean {
+  return /No address added|Name resolution failed|EADDRINUSE|EACCES|EADDRNOTAVAIL|ENOTFOUND|resolve/i.test(
+    String((error as Error)?.message ?? error),
+  );
 }

@@ -22,6 +22,17 @@ export class EnvReader {
     return value;
   }
 
+  /**
+   * A TCP port, 0 for any free one. Set but empty is an error rather than the default: an
+   * empty port is a templating slip (`EXITS_GRPC_PORT=${PORT}` with PORT unset), not a choice.
+   */
+  port(name: string, fallback: number): number {
+    if (this.env[name] !== undefined && this.env[name]!.trim() === "") {
+      throw new ConfigError(name, `set but empty; unset it for the default (${fallback}) or give a port`);
+    }
+    return this.integer(name, fallback, { min: 0, max: 65535 });
+  }
+
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const raw = this.env[name];
     if (raw === undefined || raw === "") return fallback;

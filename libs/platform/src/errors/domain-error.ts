@@ -3,17 +3,19 @@
  * (see `grpc-status.ts`). Libraries that must not depend on the platform can still be mapped:
  * any error carrying a `statusKind` property with one of these values is treated alike.
  */
-export type StatusKind =
-  | "invalid_argument"
-  | "not_found"
-  | "already_exists"
-  | "failed_precondition"
-  | "resource_exhausted"
-  | "unavailable"
-  | "deadline_exceeded"
-  | "cancelled"
-  | "unimplemented"
-  | "internal";
+export const STATUS_KINDS = [
+  "invalid_argument",
+  "not_found",
+  "already_exists",
+  "failed_precondition",
+  "resource_exhausted",
+  "unavailable",
+  "deadline_exceeded",
+  "cancelled",
+  "unimplemented",
+  "internal",
+] as const;
+export type StatusKind = (typeof STATUS_KINDS)[number];
 
 /** A failure the caller can act on, with a message safe to show them. */
 export class DomainError extends Error {

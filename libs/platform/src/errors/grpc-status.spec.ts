@@ -1,10 +1,35 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { status } from "@grpc/grpc-js";
-import { InvalidArgumentError, NotFoundError } from "./domain-error.js";
+import { DomainError, InvalidArgumentError, NotFoundError, STATUS_KINDS, type StatusKind } from "./domain-error.js";
 import { isServerFault, toGrpcStatus } from "./grpc-status.js";
 
+/** Written out by hand from the gRPC status code list, not derived from the code under test. */
+const EXPECTED_STATUS: Record<StatusKind, keyof typeof status> = {
+  invalid_argument: "INVALID_ARGUMENT",
+  not_found: "NOT_FOUND",
+  already_exists: "ALREADY_EXISTS",
+  failed_precondition: "FAILED_PRECONDITION",
+  resource_exhausted: "RESOURCE_EXHAUSTED",
+  unavailable: "UNAVAILABLE",
+  deadline_exceeded: "DEADLINE_EXCEEDED",
+  cancelled: "CANCELLED",
+  unimplemented: "UNIMPLEMENTED",
+  internal: "INTERNAL",
+};
+
 describe("toGrpcStatus", () => {
+  test("every error kind maps to its own status, as a DomainError and as a foreign statusKind", () => {
+    assert.deepEqual(Object.keys(EXPECTED_STATUS).sort(), [...STATUS_KINDS].sort());
+    for (const kind of STATUS_KINDS) {
+      const domain = toGrpcStatus(new DomainError(kind, `a ${kind} failure`));
+      assert.equal(status[domain.code], EXPECTED_STATUS[kind], kind);
+      assert.equal(domain.details, `a ${kind} failure`);
+      const foreign = toGrpcStatus(Object.assign(new Error(`foreign ${kind}`), { statusKind: kind }));
+      assert.equal(status[foreign.code], EXPECTED_STATUS[kind], `foreign ${kind}`);
+    }
+  });
+
   test("a domain error keeps its kind and message; invalid arguments carry field and reason trailers", () => {
     const mapped = toGrpcStatus(
       new InvalidArgumentError("images[0].objects[2].extreme_points.top", "outside the image"),

@@ -1,8 +1,8 @@
+import type { JsonLogger } from "@exits/base";
 import type { ArgumentsHost, RpcExceptionFilter } from "@nestjs/common";
 import { RpcException } from "@nestjs/microservices";
 import { type Observable, throwError } from "rxjs";
 import { isServerFault, toGrpcStatus } from "../errors/grpc-status.js";
-import type { JsonLogger } from "../logging/json-logger.js";
 
 /**
  * Turns every error leaving a handler into a proper gRPC status through `toGrpcStatus`, so no

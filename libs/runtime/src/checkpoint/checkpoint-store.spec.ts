@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { MemoryLogger } from "../logging/logger.js";
+import { MemoryLogger } from "@exits/base";
 import { float32, int64 } from "../tensor/host-tensor.js";
-import { writeFileAtomic } from "./atomic-file.js";
 import { CheckpointStore } from "./checkpoint-store.js";
 
 const root = mkdtempSync(join(tmpdir(), "exits-ckpt-"));
@@ -159,18 +158,5 @@ describe("checkpoints", () => {
     const got = await new CheckpointStore(dir, { keep: 100 }).loadLatest();
     assert.ok(got && got.step >= 3, `latest ${got?.step}`);
     assert.ok((got.parameters.get("w")!.data as Float32Array).every((v) => v === got.step));
-  });
-});
-
-describe("writeFileAtomic", () => {
-  test("replaces the content and leaves no temporary file", async () => {
-    const dir = fresh();
-    (await import("node:fs")).mkdirSync(dir);
-    const path = join(dir, "x.json");
-    await writeFileAtomic(path, "one");
-    await writeFileAtomic(path, "two");
-    assert.equal((await import("node:fs")).readFileSync(path, "utf8"), "two");
-    assert.deepEqual(readdirSync(dir), ["x.json"]);
-    assert.ok(existsSync(path));
   });
 });

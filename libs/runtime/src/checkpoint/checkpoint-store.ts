@@ -1,9 +1,9 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { type Logger, silentLogger } from "../logging/logger.js";
+import { fsyncDirectory, type Logger, silentLogger, temporarySibling, writeFileAtomic } from "@exits/base";
 import { readSafetensors, type TensorMap, writeSafetensors } from "../safetensors/safetensors-file.js";
 import type { HostTensor } from "../tensor/host-tensor.js";
-import { fsyncDirectory, temporarySibling, writeFileAtomic } from "./atomic-file.js";
+import { CheckpointError } from "./checkpoint-error.js";
 import {
   type CheckpointManifest,
   checkpointFormat,
@@ -94,13 +94,9 @@ export class CheckpointStore {
         written[name] = { bytes: (await stat(path)).size, sha256: await sha256File(path) };
         await this.options.onFileWritten?.(name, data.step);
       };
-      await writeSafetensors(join(tmp, files.parameters), data.parameters, {
-        fsync: true,
-        metadata: { step: String(data.step) },
-      });
+      await writeSafetensors(join(tmp, files.parameters), data.parameters, { metadata: { step: String(data.step) } });
       await record(files.parameters);
       await writeSafetensors(join(tmp, files.optimizerState), data.optimizerState, {
-        fsync: true,
         metadata: { step: String(data.step) },
       });
       await record(files.optimizerState);
@@ -169,14 +165,14 @@ export class CheckpointStore {
   async verify(step: number): Promise<CheckpointManifest> {
     const dir = join(this.directory, stepDir(step));
     const manifest = parseManifest(await readFile(join(dir, files.manifest), "utf8"));
-    if (manifest.step !== step) throw new Error(`manifest says step ${manifest.step}`);
+    if (manifest.step !== step) throw new CheckpointError(`manifest says step ${manifest.step}`);
     for (const name of [files.parameters, files.optimizerState, files.state]) {
-      const want = manifest.files[name];
-      if (!want) throw new Error(`manifest lacks ${name}`);
+      const want = Object.hasOwn(manifest.files, name) ? manifest.files[name] : undefined;
+      if (!want) throw new CheckpointError(`manifest lacks ${name}`);
       const size = (await stat(join(dir, name))).size;
-      if (size !== want.bytes) throw new Error(`${name} has ${size} bytes, manifest says ${want.bytes}`);
+      if (size !== want.bytes) throw new CheckpointError(`${name} has ${size} bytes, manifest says ${want.bytes}`);
       if (this.options.verifyHashes !== false && (await sha256File(join(dir, name))) !== want.sha256) {
-        throw new Error(`${name} does not match its SHA-256 in the manifest`);
+        throw new CheckpointError(`${name} does not match its SHA-256 in the manifest`);
       }
     }
     return manifest;

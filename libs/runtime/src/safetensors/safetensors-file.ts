@@ -1,6 +1,8 @@
 import { open } from "node:fs/promises";
+import { writeAtomically } from "@exits/base";
 import { assertLittleEndian, type HostTensor } from "../tensor/host-tensor.js";
 import { decodeTensorData, encodeTensorData, type StoreAs, storedDType } from "./safetensors-codec.js";
+import { SafetensorsError } from "./safetensors-error.js";
 import {
   decodeHeader,
   decodeHeaderLength,
@@ -17,7 +19,7 @@ export type TensorMap = ReadonlyMap<string, HostTensor> | Readonly<Record<string
 export interface WriteSafetensorsOptions {
   /** Free-form string metadata (`__metadata__`). */
   readonly metadata?: Readonly<Record<string, string>>;
-  /** Narrow chosen float32 tensors on disk, by name. */
+  /** Narrow chosen tensors on disk, by name: float32 to F16/BF16, int64 to a narrower integer type. */
   readonly storeAs?: Readonly<Record<string, StoreAs>>;
 }
 
@@ -48,7 +50,7 @@ function plan(tensors: TensorMap, options: WriteSafetensorsOptions) {
 export function encodeSafetensors(tensors: TensorMap, options: WriteSafetensorsOptions = {}): Uint8Array {
   assertLittleEndian();
   const { prefix, items } = plan(tensors, options);
-  const chunks = items.map((i) => encodeTensorData(i.tensor, i.dtype));
+  const chunks = items.map((i) => encodeTensorData(i.tensor, i.dtype, i.name));
   const out = new Uint8Array(prefix.length + chunks.reduce((s, c) => s + c.length, 0));
   out.set(prefix, 0);
   let at = prefix.length;
@@ -79,32 +81,19 @@ export function decodeSafetensors(bytes: Uint8Array): {
 
 /**
  * Writes a safetensors file tensor by tensor (memory stays at one tensor's size beyond the
- * caller's own). `fsync` flushes it to stable storage before returning (checkpoints need this).
+ * caller's own), atomically and durably: the file appears whole once its bytes are on disk.
  */
 export async function writeSafetensors(
   path: string,
   tensors: TensorMap,
-  options: WriteSafetensorsOptions & { readonly fsync?: boolean } = {},
+  options: WriteSafetensorsOptions = {},
 ): Promise<void> {
   assertLittleEndian();
   const { prefix, items } = plan(tensors, options);
-  const file = await open(path, "w");
-  try {
-    await writeFully(file, prefix);
-    for (const i of items) await writeFully(file, encodeTensorData(i.tensor, i.dtype));
-    if (options.fsync) await file.sync();
-  } finally {
-    await file.close();
-  }
-}
-
-async function writeFully(file: import("node:fs/promises").FileHandle, bytes: Uint8Array): Promise<void> {
-  // Chunked so that a multi-GB tensor never hits the 2 GiB limit of a single write call.
-  const chunk = 1 << 28;
-  for (let at = 0; at < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes, at, Math.min(chunk, bytes.length - at));
-    at += bytesWritten;
-  }
+  await writeAtomically(path, async (file) => {
+    await file.write(prefix);
+    for (const i of items) await file.write(encodeTensorData(i.tensor, i.dtype, i.name));
+  });
 }
 
 /**
@@ -131,7 +120,7 @@ export class SafetensorsFile {
       return new SafetensorsFile(file, decodeHeader(json, size - 8 - n), path);
     } catch (e) {
       await file.close();
-      throw new Error(`${path}: ${(e as Error).message}`);
+      throw e instanceof SafetensorsError ? new SafetensorsError(`${path}: ${e.message}`) : e;
     }
   }
 
@@ -145,7 +134,7 @@ export class SafetensorsFile {
 
   entry(name: string): SafetensorsEntry {
     const e = this.header.entries.find((x) => x.name === name);
-    if (!e) throw new Error(`${this.path}: no tensor named "${name}"`);
+    if (!e) throw new SafetensorsError(`${this.path}: no tensor named "${name}"`);
     return e;
   }
 
@@ -175,7 +164,7 @@ async function readExactly(
   const chunk = 1 << 28;
   for (let at = 0; at < into.length; ) {
     const { bytesRead } = await file.read(into, at, Math.min(chunk, into.length - at), position + at);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + at}`);
+    if (bytesRead === 0) throw new SafetensorsError(`unexpected end of file at byte ${position + at}`);
     at += bytesRead;
   }
 }

@@ -2,6 +2,7 @@
 // {"__metadata__": {str: str}?, name: {dtype, shape, data_offsets: [begin, end]}}, padded with
 // spaces so that the data buffer starts 8-byte aligned. Offsets are relative to the data buffer,
 // which the tensors must cover exactly: no holes, no overlaps (the reference reader rejects both).
+import { SafetensorsError } from "./safetensors-error.js";
 
 /** Element types of the format. The runtime reads and writes the ones it has a host type for. */
 export type SafetensorsDType =
@@ -59,10 +60,10 @@ export const maxHeaderBytes = 100_000_000;
 export function entryByteLength(dtype: SafetensorsDType, shape: readonly number[]): number {
   let n = safetensorsDTypeSize[dtype];
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new Error(`safetensors: invalid dimension ${d}`);
+    if (!Number.isSafeInteger(d) || d < 0) throw new SafetensorsError(`safetensors: invalid dimension ${d}`);
     n *= d;
   }
-  if (!Number.isSafeInteger(n)) throw new Error("safetensors: tensor too large");
+  if (!Number.isSafeInteger(n)) throw new SafetensorsError("safetensors: tensor too large");
   return n;
 }
 
@@ -78,15 +79,15 @@ export function encodeHeader(
   const json: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== "string") throw new Error(`safetensors: metadata value of "${k}" must be a string`);
+      if (typeof v !== "string") throw new SafetensorsError(`safetensors: metadata value of "${k}" must be a string`);
     }
     json.__metadata__ = metadata;
   }
   const placed: SafetensorsEntry[] = [];
   let offset = 0;
   for (const e of entries) {
-    if (e.name === "__metadata__") throw new Error('safetensors: "__metadata__" is not a tensor name');
-    if (Object.hasOwn(json, e.name)) throw new Error(`safetensors: duplicate tensor name "${e.name}"`);
+    if (e.name === "__metadata__") throw new SafetensorsError('safetensors: "__metadata__" is not a tensor name');
+    if (Object.hasOwn(json, e.name)) throw new SafetensorsError(`safetensors: duplicate tensor name "${e.name}"`);
     const end = offset + entryByteLength(e.dtype, e.shape);
     json[e.name] = { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, end] };
     placed.push({ name: e.name, dtype: e.dtype, shape: [...e.shape], begin: offset, end });
@@ -102,51 +103,57 @@ export function encodeHeader(
 
 /** Reads N from the first 8 bytes and checks it against the file size. */
 export function decodeHeaderLength(first8: Uint8Array, fileSize: number): number {
-  if (first8.length < 8 || fileSize < 8) throw new Error("safetensors: file shorter than the 8-byte header length");
+  if (first8.length < 8 || fileSize < 8)
+    throw new SafetensorsError("safetensors: file shorter than the 8-byte header length");
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(maxHeaderBytes)) throw new Error(`safetensors: header length ${n} exceeds ${maxHeaderBytes}`);
-  if (Number(n) + 8 > fileSize) throw new Error(`safetensors: header length ${n} runs past the end of the file`);
+  if (n > BigInt(maxHeaderBytes))
+    throw new SafetensorsError(`safetensors: header length ${n} exceeds ${maxHeaderBytes}`);
+  if (Number(n) + 8 > fileSize)
+    throw new SafetensorsError(`safetensors: header length ${n} runs past the end of the file`);
   return Number(n);
 }
 
 /** Parses and validates the JSON header given the data buffer's size. */
 export function decodeHeader(json: Uint8Array, dataSize: number): SafetensorsHeader {
-  if (json[0] !== 0x7b) throw new Error("safetensors: header must start with '{'");
+  if (json[0] !== 0x7b) throw new SafetensorsError("safetensors: header must start with '{'");
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json));
   } catch (e) {
-    throw new Error(`safetensors: header is not valid UTF-8 JSON (${(e as Error).message})`);
+    throw new SafetensorsError(`safetensors: header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new Error("safetensors: header must be a JSON object");
+    throw new SafetensorsError("safetensors: header must be a JSON object");
   }
   const metadataPairs: [string, string][] = [];
   const entries: SafetensorsEntry[] = [];
   for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === "__metadata__") {
-      for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
-        if (typeof v !== "string") throw new Error(`safetensors: metadata "${k}" is not a string`);
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new SafetensorsError("safetensors: __metadata__ must be an object of strings");
+      }
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof v !== "string") throw new SafetensorsError(`safetensors: metadata "${k}" is not a string`);
         metadataPairs.push([k, v]);
       }
       continue;
     }
     const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof info?.dtype !== "string" || !(info.dtype in safetensorsDTypeSize)) {
-      throw new Error(`safetensors: tensor "${name}" has unknown dtype ${JSON.stringify(info?.dtype)}`);
+    if (typeof info?.dtype !== "string" || !Object.hasOwn(safetensorsDTypeSize, info.dtype)) {
+      throw new SafetensorsError(`safetensors: tensor "${name}" has unknown dtype ${JSON.stringify(info?.dtype)}`);
     }
     if (!Array.isArray(info.shape) || !Array.isArray(info.data_offsets) || info.data_offsets.length !== 2) {
-      throw new Error(`safetensors: tensor "${name}" needs shape and data_offsets [begin, end]`);
+      throw new SafetensorsError(`safetensors: tensor "${name}" needs shape and data_offsets [begin, end]`);
     }
     const dtype = info.dtype as SafetensorsDType;
     const shape = info.shape as number[];
     const [begin, end] = info.data_offsets as number[];
     if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin! < 0 || end! < begin!) {
-      throw new Error(`safetensors: tensor "${name}" has invalid data_offsets`);
+      throw new SafetensorsError(`safetensors: tensor "${name}" has invalid data_offsets`);
     }
     const want = entryByteLength(dtype, shape);
     if (end! - begin! !== want) {
-      throw new Error(
+      throw new SafetensorsError(
         `safetensors: tensor "${name}" spans ${end! - begin!} bytes, ${dtype}[${shape.join(", ")}] needs ${want}`,
       );
     }
@@ -156,14 +163,14 @@ export function decodeHeader(json: Uint8Array, dataSize: number): SafetensorsHea
   let cursor = 0;
   for (const e of entries) {
     if (e.begin !== cursor) {
-      throw new Error(
+      throw new SafetensorsError(
         `safetensors: tensor "${e.name}" starts at ${e.begin}, expected ${cursor} (holes and overlaps are invalid)`,
       );
     }
     cursor = e.end;
   }
   if (cursor !== dataSize)
-    throw new Error(`safetensors: tensors cover ${cursor} bytes of a ${dataSize}-byte data buffer`);
+    throw new SafetensorsError(`safetensors: tensors cover ${cursor} bytes of a ${dataSize}-byte data buffer`);
   // fromEntries defines own properties, so even a "__proto__" key stays plain data.
   return { entries, metadata: Object.fromEntries(metadataPairs), dataStart: 8 + json.length };
 }

@@ -1,20 +1,23 @@
-import { availableParallelism } from "node:os";
-
-/**
- * Which execution provider to ask ONNX Runtime for:
- * - `cpu`: the CPU provider only;
- * - `cuda`: CUDA (nodes it cannot run stay on the CPU); when CUDA cannot be loaded the session
- *   falls back to the CPU and logs a warning;
- * - `auto`: CUDA when it loads, else the CPU, logged at info level (the expected case on laptops).
- */
-export type ExecutionProviderChoice = "cpu" | "cuda" | "auto";
+import {
+  defaultExecutionProvider,
+  defaultIntraOpThreads,
+  type ExecutionProviderChoice,
+  executionProviders,
+} from "@exits/base";
 
 /** Session settings, validated once by {@link resolveRuntimeConfig}. */
 export interface RuntimeConfig {
+  /**
+   * Which execution provider to ask ONNX Runtime for:
+   * - `cpu`: the CPU provider only;
+   * - `cuda`: CUDA (nodes it cannot run stay on the CPU); when CUDA cannot be loaded the session
+   *   falls back to the CPU and logs a warning;
+   * - `auto`: CUDA when it loads, else the CPU, logged at info level (the expected case on laptops).
+   */
   readonly executionProvider: ExecutionProviderChoice;
   /** CUDA device ordinal. */
   readonly deviceId: number;
-  /** Threads inside one operator (matmul etc.). Set it explicitly: ORT's default takes every core. */
+  /** Threads inside one operator (matmul etc.); default 2 (`defaultIntraOpThreads`), never ORT's every-core default. */
   readonly intraOpNumThreads: number;
   /** Threads running independent operators at once; only used with executionMode `parallel`. */
   readonly interOpNumThreads: number;
@@ -45,9 +48,9 @@ export interface RuntimeConfig {
 }
 
 export const defaultRuntimeConfig: RuntimeConfig = {
-  executionProvider: "auto",
+  executionProvider: defaultExecutionProvider,
   deviceId: 0,
-  intraOpNumThreads: Math.max(1, Math.min(availableParallelism(), 8)),
+  intraOpNumThreads: defaultIntraOpThreads,
   interOpNumThreads: 1,
   executionMode: "sequential",
   graphOptimizationLevel: "all",
@@ -71,7 +74,7 @@ export function resolveRuntimeConfig(partial: Partial<RuntimeConfig> = {}): Runt
     if (!Number.isInteger(value) || value < min)
       throw new Error(`runtime config: ${field} must be an integer ≥ ${min}, got ${value}`);
   };
-  oneOf("executionProvider", c.executionProvider, ["cpu", "cuda", "auto"] as const);
+  oneOf("executionProvider", c.executionProvider, executionProviders);
   oneOf("executionMode", c.executionMode, ["sequential", "parallel"] as const);
   oneOf("graphOptimizationLevel", c.graphOptimizationLevel, ["disabled", "basic", "extended", "all"] as const);
   oneOf("ortLogSeverityLevel", c.ortLogSeverityLevel, [0, 1, 2, 3, 4] as const);

@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { MemoryLogger } from "@exits/base";
 import { add, buildTrainStep, cast, gather, input, matmul, mean, mul, param, sub, sum, where } from "@exits/graph";
 import { toOnnx } from "@exits/onnx";
 import { CheckpointStore } from "../checkpoint/checkpoint-store.js";
-import { MemoryLogger } from "../logging/logger.js";
 import { bool, float32, float64, int64 } from "../tensor/host-tensor.js";
 import { compileGraph } from "./graph-session.js";
 import { resolveRuntimeConfig } from "./runtime-config.js";
@@ -124,7 +124,7 @@ describe("runtime sessions", () => {
     assert.throws(() => resolveRuntimeConfig({ intraOpNumThreads: 0 }), /intraOpNumThreads must be an integer ≥ 1/);
     assert.throws(
       () => resolveRuntimeConfig({ executionProvider: "tpu" as "cpu" }),
-      /executionProvider must be one of cpu, cuda, auto/,
+      /executionProvider must be one of auto, cpu, cuda/,
     );
     assert.throws(() => resolveRuntimeConfig({ graphOptimizationLevel: "max" as "all" }), /graphOptimizationLevel/);
     assert.equal(resolveRuntimeConfig({ intraOpNumThreads: 2 }).graphOptimizationLevel, "all");

@@ -1,5 +1,5 @@
+import { type Logger, silentLogger } from "@exits/base";
 import ort from "onnxruntime-node";
-import { type Logger, silentLogger } from "../logging/logger.js";
 import type { HostDType, HostTensor } from "../tensor/host-tensor.js";
 import { missingCudaLibraries } from "./cuda-libraries.js";
 import { fromOrtTensor, toOrtTensor } from "./ort-tensor.js";

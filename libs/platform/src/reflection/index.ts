@@ -1,0 +1,2 @@
+export * from "./descriptor-index.js";
+export * from "./reflection-server.js";
