@@ -56,8 +56,9 @@ function rootModule(spec: GrpcServiceSpec, config: ServiceConfig, logger: JsonLo
 
 /**
  * Starts one service: validated configuration and data directory (a `ConfigError` is thrown
- * before anything binds; a port in use or an unbindable host is one too, naming its variable), the NestJS gRPC server with raised message limits, health, reflection, the per-RPC
- * metrics and status mapping, and `/metrics` over HTTP on its own port.
+ * before anything binds; a port in use or an unbindable host is one too, naming its variable),
+ * `/metrics` over HTTP on its own port, then the NestJS gRPC server with raised message limits,
+ * health, reflection, strict request decoding, the per-RPC metrics and status mapping.
  */
 export async function startGrpcService(
   spec: GrpcServiceSpec,
