@@ -5,14 +5,14 @@
 // Usage: npm run bench:quality -- [--json FILE] [--images 200] [--seed 1] [--epochs 15]
 //        [--extractor-epochs 15] [--threads 2] [--variants exits,mil_only,...] [--out DIR] [--no-grabcut]
 //        [--config overrides.json]
+
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "@exits/base";
-import { type BinaryMask, writeSyntheticDataset } from "@exits/dataset";
+import { type BinaryMask } from "@exits/dataset";
 import {
   boxMasks,
   evaluateMasks,
@@ -21,13 +21,13 @@ import {
   type MaskEvaluation,
   MaskPredictor,
   type MethodConfigOverrides,
-  ObjectSet,
   resolveMethodConfig,
   retrievePoints,
   sweepRetrieval,
   trainExtractor,
   trainGenerator,
 } from "@exits/exits";
+import { syntheticBenchmark } from "../synthetic-benchmark.js";
 
 const { values } = parseArgs({
   options: {
@@ -54,9 +54,7 @@ const VARIANTS: Record<string, MethodConfigOverrides["generator"]> = {
 const seed = Number(values.seed);
 const images = Number(values.images);
 const out = values.out ?? join(tmpdir(), `exits-quality-${Date.now()}`);
-const dataDir = join(tmpdir(), `exits-synthetic-seed${seed}-n${images}`);
-if (!existsSync(join(dataDir, "annotations.json"))) await writeSyntheticDataset({ out: dataDir, images, seed });
-const set = await ObjectSet.read(join(dataDir, "annotations.json"), join(dataDir, "images"), { points: "annotation" });
+const { set, dir: dataDir } = await syntheticBenchmark(images, seed);
 const runtime = { executionProvider: "cpu" as const, intraOpNumThreads: Number(values.threads) };
 // --config FILE: JSON overrides of the method configuration (same shape as `exits --config`).
 const fileOverrides: MethodConfigOverrides = values.config ? JSON.parse(await readFile(values.config, "utf8")) : {};

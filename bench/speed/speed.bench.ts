@@ -4,21 +4,20 @@
 // Debian's PyTorch (OpenBLAS) run by this script; then where the generator step's time goes
 // (ONNX Runtime profile by operator).
 // Usage: npm run bench:speed -- [--json FILE] [--images 200] [--threads 2] [--torch-iters 5]
+
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "@exits/base";
-import { writeSyntheticDataset } from "@exits/dataset";
 import {
   exportDataset,
   generatorTrainStep,
   gridOf,
   initGeneratorParams,
   MaskPredictor,
-  ObjectSet,
   type Progress,
   resolveMethodConfig,
   retrievePoints,
@@ -27,6 +26,7 @@ import {
 } from "@exits/exits";
 import { type HostTensor, TrainStepRunner } from "@exits/runtime";
 import { summariseOrtProfile } from "../graph/vit-bench-setup.js";
+import { syntheticBenchmark } from "../synthetic-benchmark.js";
 
 const { values } = parseArgs({
   options: {
@@ -39,9 +39,7 @@ const { values } = parseArgs({
 const threads = Number(values.threads);
 const images = Number(values.images);
 const runtime = { executionProvider: "cpu" as const, intraOpNumThreads: threads };
-const dataDir = join(tmpdir(), `exits-synthetic-seed1-n${images}`);
-if (!existsSync(join(dataDir, "annotations.json"))) await writeSyntheticDataset({ out: dataDir, images, seed: 1 });
-const set = await ObjectSet.read(join(dataDir, "annotations.json"), join(dataDir, "images"), { points: "annotation" });
+const { set } = await syntheticBenchmark(images, 1);
 const c = resolveMethodConfig({ extractor: { epochs: 1 }, generator: { epochs: 1 } });
 const work = await mkdtemp(join(tmpdir(), "exits-speed-"));
 const rate = () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { defaultExecutionProvider, type ExecutionProviderChoice, executionProviders } from "@exits/base";
 import { type MethodConfig, type MethodConfigOverrides, resolveMethodConfig } from "@exits/exits";
 import type { RuntimeConfig } from "@exits/runtime";
 import { type Command, InvalidArgumentError } from "commander";
@@ -92,12 +93,13 @@ export function methodConfigFromFlags(o: MethodFlagValues, base?: MethodConfigOv
   );
 }
 
+/** ONNX Runtime settings from the flags; what is not given keeps the one set of defaults (`@exits/base`). */
 export function runtimeFromFlags(o: MethodFlagValues): Partial<RuntimeConfig> {
-  const provider = o.provider ?? "auto";
-  if (!["auto", "cpu", "cuda"].includes(provider))
-    throw new Error(`--provider must be auto, cpu or cuda, got "${provider}"`);
+  const provider = o.provider ?? defaultExecutionProvider;
+  if (!(executionProviders as readonly string[]).includes(provider))
+    throw new Error(`--provider must be ${executionProviders.join(", ")}, got "${provider}"`);
   return {
-    executionProvider: provider as RuntimeConfig["executionProvider"],
-    ...(o.threads !== undefined ? { intraOpNumThreads: o.threads } : { intraOpNumThreads: 2 }),
+    executionProvider: provider as ExecutionProviderChoice,
+    ...(o.threads !== undefined ? { intraOpNumThreads: o.threads } : {}),
   };
 }

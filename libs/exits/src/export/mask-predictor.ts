@@ -4,6 +4,7 @@ import { input } from "@exits/graph";
 import { type CompiledGraph, compileGraph, type HostTensor, type RuntimeConfig } from "@exits/runtime";
 import { gridOf, type MethodConfig } from "../config/method-config.js";
 import { writeNormalisedChw } from "../data/crop-tensors.js";
+import { frozenWeights } from "../model/frozen-weights.js";
 import { generatorForward } from "../model/generator-model.js";
 
 /**
@@ -25,15 +26,13 @@ export class MaskPredictor {
   ): Promise<MaskPredictor> {
     const S = c.crop.size;
     const { mask } = generatorForward(input("images", [batch, 3, S, S]), c);
-    const paramValues = new Map<string, Float32Array>();
-    for (const [name, t] of parameters) paramValues.set(name, t.data as Float32Array);
     const graph = await compileGraph(
       { mask },
       {
         config: options.runtime,
         logger: options.logger,
         name: "generator",
-        lower: { params: "initializers", paramValues },
+        lower: frozenWeights(parameters),
       },
     );
     return new MaskPredictor(graph, c, batch);

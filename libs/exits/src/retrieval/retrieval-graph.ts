@@ -4,6 +4,7 @@ import { randomWalk, retrievalScore, sinkhorn, symmetricTransition } from "@exit
 import { type CompiledGraph, compileGraph, type HostTensor, type RuntimeConfig } from "@exits/runtime";
 import { gridOf, type MethodConfig } from "../config/method-config.js";
 import { extractorForward } from "../model/extractor-model.js";
+import { frozenWeights } from "../model/frozen-weights.js";
 
 /**
  * The frozen extractor's retrieval pass as ONE graph over a batch of crops (method §3.1–3.3):
@@ -49,12 +50,10 @@ export async function compileRetrieval(
   options: { transition?: boolean; runtime?: Partial<RuntimeConfig>; logger?: Logger } = {},
 ): Promise<CompiledGraph> {
   const outputs = retrievalGraph(c, batch, alphas, options);
-  const paramValues = new Map<string, Float32Array>();
-  for (const [name, t] of parameters) paramValues.set(name, t.data as Float32Array);
   return compileGraph(outputs, {
     config: options.runtime,
     logger: options.logger,
     name: "retrieval",
-    lower: { params: "initializers", paramValues },
+    lower: frozenWeights(parameters),
   });
 }
