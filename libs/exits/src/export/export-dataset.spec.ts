@@ -19,7 +19,8 @@ import {
 } from "@exits/dataset";
 import { resolveMethodConfig } from "../config/method-config.js";
 import { ObjectSet } from "../data/object-set.js";
-import { type CropPredictor, exportDataset } from "./export-dataset.js";
+import type { CropPredictor } from "./crop-mask-predictor.js";
+import { exportDataset } from "./export-dataset.js";
 
 describe("exportDataset", () => {
   test("a ground-truth predictor round-trips through crop, paste-back and RLE; fields as method.md §5", async () => {

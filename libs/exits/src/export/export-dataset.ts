@@ -1,21 +1,16 @@
 import { writeFileAtomic } from "@exits/base";
-import { type BinaryMask, CocoWriter, exportAnnotation, type ObjectCrop, pasteProbabilities } from "@exits/dataset";
-import { gridOf, type MethodConfig } from "../config/method-config.js";
+import { type BinaryMask, CocoWriter, exportAnnotation } from "@exits/dataset";
+import type { MethodConfig } from "../config/method-config.js";
 import type { MethodObject, ObjectSet } from "../data/object-set.js";
-import { canonicalCrop } from "../data/training-crop.js";
+import type { ObjectMaskPredictor } from "../ports/object-mask-predictor.js";
 import type { ProgressListener } from "../training/progress.js";
+import { type CropPredictor, cropMaskPredictor } from "./crop-mask-predictor.js";
 
 /** One generated mask, as the export wrote it. */
 export interface GeneratedMask {
   object: MethodObject;
   mask: BinaryMask;
   score: number;
-}
-
-/** What the export needs of a generator: crops in, R × R probabilities out (see `MaskPredictor`). */
-export interface CropPredictor {
-  readonly batch: number;
-  predict(crops: readonly ObjectCrop[]): Promise<Float32Array[]>;
 }
 
 export interface ExportOptions {
@@ -30,19 +25,19 @@ export interface ExportOptions {
 }
 
 /**
- * Stage two (method §5): for every object, the canonical crop, the generator's probabilities
- * multiplied by the box, pasted into the full image, thresholded and encoded as COCO RLE; the
- * input's images and categories unchanged. The score is the mean probability over the mask's
- * pixels (0 for an empty mask). The file appears atomically, followed by
+ * Stage two (method §5): every object's pseudo mask (from the `ObjectMaskPredictor` port, or an
+ * in-process `CropPredictor` through `cropMaskPredictor`: canonical crop, probabilities pasted
+ * into the full image, thresholded) encoded as COCO RLE with its score; the input's images and
+ * categories unchanged. The file appears atomically, followed by
  * `<output minus .json>.manifest.json`.
  */
 export async function exportDataset(
   set: ObjectSet,
-  predictor: CropPredictor,
+  masks: ObjectMaskPredictor | CropPredictor,
   c: MethodConfig,
   options: ExportOptions,
 ): Promise<{ output: string; manifestPath: string; annotations: number }> {
-  const { maskSize: R } = gridOf(c);
+  const predictor = "predictObjects" in masks ? masks : cropMaskPredictor(masks, c);
   const writer = await CocoWriter.open(options.output, set.dataset);
   const n = set.objects.length;
   const t0 = performance.now();
@@ -50,26 +45,10 @@ export async function exportDataset(
     for (let start = 0; start < n; start += predictor.batch) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error("export cancelled");
       const objects = set.objects.slice(start, start + predictor.batch);
-      const crops = [];
-      for (const o of objects) crops.push(canonicalCrop(await set.pixels(o.imageId), o.points, c));
-      const probs = await predictor.predict(crops);
+      const masks = await predictor.predictObjects(set, objects);
       for (let k = 0; k < objects.length; k++) {
         const o = objects[k]!;
-        const crop = crops[k]!;
-        const { width, height } = set.image(o.imageId);
-        const map = { size: R, data: probs[k]! };
-        const full = pasteProbabilities(map, crop.map, crop.box, width, height);
-        const mask: BinaryMask = { width, height, data: new Uint8Array(full.length) };
-        let sum = 0;
-        let count = 0;
-        for (let p = 0; p < full.length; p++) {
-          if (full[p]! >= c.export.threshold) {
-            mask.data[p] = 1;
-            sum += full[p]!;
-            count++;
-          }
-        }
-        const score = count ? sum / count : 0;
+        const { mask, score } = masks[k]!;
         await writer.write({
           ...o.source,
           ...exportAnnotation(

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { type Logger, silentLogger, writeFileAtomic } from "@exits/base";
 import type { BinaryMask, MaskMetricsReport, PointRetrievalReport } from "@exits/dataset";
-import { type RuntimeConfig } from "@exits/runtime";
+import type { HostTensor, RuntimeConfig } from "@exits/runtime";
 import { saveModel } from "../artifacts/model-artifact.js";
 import type { MethodConfig } from "../config/method-config.js";
 import { type ObjectSet } from "../data/object-set.js";
@@ -11,8 +11,8 @@ import { exportDataset } from "../export/export-dataset.js";
 import { MaskPredictor } from "../export/mask-predictor.js";
 import { trainExtractor } from "../extractor/train-extractor.js";
 import { trainGenerator } from "../generator/train-generator.js";
+import { inProcessPointRetriever, type PointRetriever } from "../ports/point-retriever.js";
 import type { ObjectPoints } from "../retrieval/point-labels.js";
-import { retrievePoints } from "../retrieval/retrieve-points.js";
 import type { ProgressListener } from "../training/progress.js";
 import type { LossRecord } from "../training/train-loop.js";
 
@@ -29,6 +29,8 @@ export interface PipelineOptions {
   /** Wall-clock budget of the whole pipeline in seconds, split over the two training stages. */
   budgetSeconds?: number;
   signal?: AbortSignal;
+  /** Where pseudo points come from once the extractor is trained; default: in this process. */
+  retriever?: (extractorDir: string, parameters: ReadonlyMap<string, HostTensor>) => PointRetriever;
 }
 
 /** What a pipeline run produced and measured; `report.ts` turns it into the HTML report. */
@@ -95,7 +97,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     `point retrieval: α=${c.retrieval.alpha}, δ=${c.retrieval.delta}, ${c.retrieval.mode} thresholds`,
   );
   const tr = performance.now();
-  const { points } = await retrievePoints(o.set, ext.parameters, c, common);
+  const retriever =
+    o.retriever?.(extractorDir, ext.parameters) ??
+    inProcessPointRetriever(ext.parameters, { runtime: o.runtime, logger });
+  const points = await retriever.retrieve(o.set, c, { onProgress: o.onProgress, signal: o.signal });
   const retrievalSeconds = (performance.now() - tr) / 1000;
   const retrievalPath = join(dirs.retrieval, "points.json");
   await writeFileAtomic(retrievalPath, `${JSON.stringify({ config: c.retrieval, points })}\n`);
