@@ -46,6 +46,13 @@ export interface ServiceConfig {
   readonly dataDir: string;
   readonly executionProvider: ExecutionProviderChoice;
   readonly intraOpThreads: number;
+  /**
+   * The environment this configuration was read from. A service module reads its own variables
+   * (peer addresses, batching limits, default models) from here with `EnvReader`, never from
+   * `process.env` directly, so that several services started in one process (tests, the
+   * embedded default) each get their own.
+   */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 export function loadServiceConfig(
@@ -75,5 +82,6 @@ export function loadServiceConfig(
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir),
     executionProvider: read.oneOf("EXITS_EXECUTION_PROVIDER", executionProviders, defaultExecutionProvider),
     intraOpThreads: read.integer("EXITS_INTRA_OP_THREADS", defaultIntraOpThreads, { min: 1, max: 256 }),
+    env,
   };
 }
