@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
@@ -25,6 +28,7 @@ const env = {
   EXITS_METRICS_PORT: "0",
   EXITS_LOG_LEVEL: "error",
   EXITS_SHUTDOWN_DRAIN_MS: "0",
+  EXITS_DATA_DIR: mkdtempSync(join(tmpdir(), "exits-serve-")),
 };
 
 interface MethodInfo {
@@ -54,25 +58,28 @@ function clientFor(name: keyof typeof SERVICE_PROTOS, address: string) {
   return { client, methods };
 }
 
-/** Calls one method with an empty request and resolves to the gRPC error it answers. */
-function callExpectingError(
+/** Calls one method with an empty request and resolves to the status it ends with (0 = OK). */
+function callWithEmptyRequest(
   client: Record<string, (...args: unknown[]) => unknown>,
   method: MethodInfo,
-): Promise<grpc.ServiceError> {
-  const deadline = Date.now() + 5000;
-  return new Promise((resolve, reject) => {
+): Promise<{ code: grpc.status; details: string }> {
+  const deadline = Date.now() + 10_000;
+  return new Promise((resolve) => {
     if (method.responseStream) {
       const stream = client[method.name]({}, { deadline }) as grpc.ClientReadableStream<unknown>;
-      stream.on("data", () => reject(new Error(`${method.path} streamed data`)));
-      stream.on("error", resolve);
-      stream.on("end", () => reject(new Error(`${method.path} ended without an error`)));
+      stream.on("data", () => undefined);
+      stream.on("error", (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details }));
+      stream.on("end", () => resolve({ code: grpc.status.OK, details: "" }));
     } else {
       client[method.name]({}, { deadline }, (error: grpc.ServiceError | null) =>
-        error ? resolve(error) : reject(new Error(`${method.path} answered OK`)),
+        resolve(error ? { code: error.code, details: error.details } : { code: grpc.status.OK, details: "" }),
       );
     }
   });
 }
+
+/** Services that cannot serve without a default model in the data directory report NOT_SERVING until one loads. */
+const NEEDS_DEFAULT_MODEL: ReadonlySet<string> = new Set(["mask"]);
 
 for (const name of SERVICE_NAMES) {
   describe(`${name} service over real gRPC on loopback`, () => {
@@ -81,14 +88,17 @@ for (const name of SERVICE_NAMES) {
     const fullName = SERVICE_PROTOS[name].fullName;
 
     before(async () => {
-      service = await startGrpcService(await loadServiceSpec(name), env);
+      service = await startGrpcService(await loadServiceSpec(name), {
+        ...env,
+        EXITS_DATA_DIR: mkdtempSync(join(tmpdir(), `exits-${name}-`)),
+      });
       address = `127.0.0.1:${service.grpcPort}`;
     });
     after(() => service.shutdown("test over"));
 
-    test("health is SERVING for the server and for the service", async () => {
+    test("health: the server is SERVING; the service too, unless it waits for a default model", async () => {
       assert.equal(await checkHealth(address, ""), "SERVING");
-      assert.equal(await checkHealth(address, fullName), "SERVING");
+      assert.equal(await checkHealth(address, fullName), NEEDS_DEFAULT_MODEL.has(name) ? "NOT_SERVING" : "SERVING");
     });
 
     test("reflection lists the service", async () => {
@@ -113,22 +123,29 @@ for (const name of SERVICE_NAMES) {
       }
     });
 
-    test("every RPC not yet implemented answers UNIMPLEMENTED saying so, and /metrics counts it", async () => {
+    test("no RPC is UNIMPLEMENTED: an empty request gets a deliberate status, and /metrics counts it", async () => {
       const { client, methods } = clientFor(name, address);
       try {
         assert.ok(methods.length >= 2, `${fullName} has ${methods.length} methods`);
+        const codes = new Map<string, grpc.status>();
         for (const method of methods) {
-          const error = await callExpectingError(client, method);
-          assert.equal(grpc.status[error.code], "UNIMPLEMENTED", `${method.path}: ${error.details}`);
-          assert.match(error.details, /is not implemented yet; it arrives with .*method\.md/);
+          const { code, details } = await callWithEmptyRequest(client, method);
+          // An empty request is either valid (List*, GetDefaults) or answered with what is
+          // missing; never UNIMPLEMENTED, and never a crash (INTERNAL / UNKNOWN).
+          assert.ok(
+            ![grpc.status.UNIMPLEMENTED, grpc.status.INTERNAL, grpc.status.UNKNOWN].includes(code),
+            `${method.path}: ${grpc.status[code]} ${details}`,
+          );
+          if (code !== grpc.status.OK) assert.ok(details.length > 10, `${method.path} says why: "${details}"`);
+          codes.set(method.path, code);
         }
         const exposition = await scrapeMetrics("127.0.0.1", service.metricsPort);
-        for (const method of methods) {
+        for (const [path, code] of codes) {
           const count = metricSample(exposition, "exits_grpc_server_handling_seconds_count", {
-            method: method.path,
-            code: "UNIMPLEMENTED",
+            method: path,
+            code: grpc.status[code]!,
           });
-          assert.equal(count, 1, `histogram sample for ${method.path}`);
+          assert.equal(count, 1, `histogram sample for ${path} with ${grpc.status[code]}`);
         }
       } finally {
         client.close();
@@ -158,7 +175,9 @@ describe("`exits serve` as a process", () => {
           if (started) resolve(JSON.parse(started).grpcPort);
         });
       });
-      assert.equal(await checkHealth(`127.0.0.1:${port}`, SERVICE_PROTOS.mask.fullName), "SERVING");
+      // Alive, but not ready: no default generator in the (empty) data directory.
+      assert.equal(await checkHealth(`127.0.0.1:${port}`, ""), "SERVING");
+      assert.equal(await checkHealth(`127.0.0.1:${port}`, SERVICE_PROTOS.mask.fullName), "NOT_SERVING");
       child.kill("SIGTERM");
       const [code] = await once(child, "exit");
       assert.equal(code, 0);

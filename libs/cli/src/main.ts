@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { demoCommand } from "./commands/demo.command.js";
 import { evaluateCommand } from "./commands/evaluate.command.js";
 import { exportCommand } from "./commands/export.command.js";
+import { exportShardCommand } from "./commands/export-shard.command.js";
 import { pipelineCommand } from "./commands/pipeline.command.js";
 import { retrieveCommand } from "./commands/retrieve.command.js";
 import { selfCheckCommand } from "./commands/self-check.command.js";
@@ -29,6 +30,7 @@ retrieveCommand(program);
 sweepCommand(program);
 trainGeneratorCommand(program);
 exportCommand(program);
+exportShardCommand(program);
 evaluateCommand(program);
 
 program

@@ -23,6 +23,8 @@ export * from "./retrieval/retrieval-graph.js";
 export * from "./retrieval/retrieve-points.js";
 export * from "./retrieval/seeds.js";
 export * from "./retrieval/select-points.js";
+export * from "./retrieval/similarity-graph.js";
 export * from "./retrieval/sweep-retrieval.js";
+export * from "./retrieval/walk-graph.js";
 export * from "./training/progress.js";
 export * from "./training/train-loop.js";

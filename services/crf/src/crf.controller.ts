@@ -1,18 +1,29 @@
-import { type CrfServiceController, CrfServiceControllerMethods } from "@exits/contracts";
-import { notImplementedYet } from "@exits/platform";
-import { Controller } from "@nestjs/common";
+import {
+  type CrfDefaults,
+  type CrfServiceController,
+  CrfServiceControllerMethods,
+  type RefineRequest,
+  type RefineResponse,
+} from "@exits/contracts";
+import { crfConfigToWire, providerToWire } from "@exits/serving";
+import { Controller, Inject } from "@nestjs/common";
+import { CrfRuntime } from "./crf-runtime.js";
 
-const PLANNED_WITH = "the mean-field CRF refinement (method.md §3.6)";
-
-/** exits.v1.CrfService. Every RPC answers UNIMPLEMENTED until the mean-field CRF refinement lands. */
+/** exits.v1.CrfService: a thin adapter over `CrfEngine` (libs/serving/src/crf). */
 @Controller()
 @CrfServiceControllerMethods()
 export class CrfController implements CrfServiceController {
-  refine(): never {
-    return notImplementedYet("CrfService.Refine", PLANNED_WITH);
+  constructor(@Inject(CrfRuntime) private readonly runtime: CrfRuntime) {}
+
+  refine(request: RefineRequest): Promise<RefineResponse> {
+    return this.runtime.engine.refine(request);
   }
 
-  getDefaults(): never {
-    return notImplementedYet("CrfService.GetDefaults", PLANNED_WITH);
+  /** The provider is the one ONNX Runtime opened: a one-pixel warm-up graph is compiled if none ran yet. */
+  async getDefaults(): Promise<CrfDefaults> {
+    const engine = this.runtime.engine;
+    const settings = engine.defaults();
+    if (!engine.provider) await engine.graph(1, 1, 1, { ...settings, iterations: 1 });
+    return { config: crfConfigToWire(settings), provider: providerToWire(engine.provider) };
   }
 }

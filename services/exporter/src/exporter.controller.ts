@@ -1,38 +1,62 @@
-import { type ExporterServiceController, ExporterServiceControllerMethods } from "@exits/contracts";
-import { notImplementedYet } from "@exits/platform";
-import { Controller } from "@nestjs/common";
+import {
+  type CancelJobRequest,
+  type ExporterServiceController,
+  ExporterServiceControllerMethods,
+  type ExportJob,
+  type ExportJobEvent,
+  type GetJobRequest,
+  type ListExportJobsResponse,
+  type ListJobsRequest,
+  type ListSkippedRequest,
+  type ListSkippedResponse,
+  type ResumeExportJobRequest,
+  type StartExportJobRequest,
+  type WatchJobRequest,
+} from "@exits/contracts";
+import { toGrpcStatus } from "@exits/platform";
+import { Controller, Inject } from "@nestjs/common";
+import { Observable } from "rxjs";
+import { ExporterRuntime } from "./exporter-runtime.js";
 
-const PLANNED_WITH = "dataset export (method.md §5)";
-
-/** exits.v1.ExporterService. Every RPC answers UNIMPLEMENTED until dataset export lands. */
+/** exits.v1.ExporterService: a thin adapter over `ExportJobs` (libs/serving/src/export). */
 @Controller()
 @ExporterServiceControllerMethods()
 export class ExporterController implements ExporterServiceController {
-  startJob(): never {
-    return notImplementedYet("ExporterService.StartJob", PLANNED_WITH);
+  constructor(@Inject(ExporterRuntime) private readonly runtime: ExporterRuntime) {}
+
+  startJob(request: StartExportJobRequest): Promise<ExportJob> {
+    return this.runtime.jobs.start(request);
   }
 
-  watchJob(): never {
-    return notImplementedYet("ExporterService.WatchJob", PLANNED_WITH);
+  watchJob(request: WatchJobRequest): Observable<ExportJobEvent> {
+    const abort = new AbortController();
+    const events = this.runtime.jobs.watch(request, abort.signal);
+    return new Observable<ExportJobEvent>((subscriber) => {
+      (async () => {
+        for await (const event of events) subscriber.next(event);
+        subscriber.complete();
+      })().catch((error) => subscriber.error(toGrpcStatus(error)));
+      return () => abort.abort();
+    });
   }
 
-  getJob(): never {
-    return notImplementedYet("ExporterService.GetJob", PLANNED_WITH);
+  getJob(request: GetJobRequest): ExportJob {
+    return this.runtime.jobs.get(request);
   }
 
-  cancelJob(): never {
-    return notImplementedYet("ExporterService.CancelJob", PLANNED_WITH);
+  cancelJob(request: CancelJobRequest): Promise<ExportJob> {
+    return this.runtime.jobs.cancel(request);
   }
 
-  listJobs(): never {
-    return notImplementedYet("ExporterService.ListJobs", PLANNED_WITH);
+  listJobs(request: ListJobsRequest): ListExportJobsResponse {
+    return this.runtime.jobs.list(request);
   }
 
-  listSkipped(): never {
-    return notImplementedYet("ExporterService.ListSkipped", PLANNED_WITH);
+  listSkipped(request: ListSkippedRequest): Promise<ListSkippedResponse> {
+    return this.runtime.jobs.listSkipped(request);
   }
 
-  resumeJob(): never {
-    return notImplementedYet("ExporterService.ResumeJob", PLANNED_WITH);
+  resumeJob(request: ResumeExportJobRequest): Promise<ExportJob> {
+    return this.runtime.jobs.resume(request);
   }
 }

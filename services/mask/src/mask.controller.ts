@@ -1,22 +1,126 @@
-import { type MaskServiceController, MaskServiceControllerMethods } from "@exits/contracts";
-import { notImplementedYet } from "@exits/platform";
-import { Controller } from "@nestjs/common";
+import {
+  ExecutionProvider,
+  type GetModelInfoRequest,
+  type ImageMasks,
+  type MaskServiceController,
+  MaskServiceControllerMethods,
+  type ModelInfo,
+  ModelKind,
+  type PredictMasksRequest,
+  type PredictMasksResponse,
+} from "@exits/contracts";
+import { gridOf } from "@exits/exits";
+import type { CallContext } from "@exits/serving";
+import type { Metadata, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
+import { Controller, Inject } from "@nestjs/common";
+import { Observable } from "rxjs";
+import { MaskRuntime } from "./mask-runtime.js";
 
-const PLANNED_WITH = "pseudo-mask inference (method.md §5)";
+/** The call's deadline and cancellation, for the batcher to drop work nobody waits for. */
+function callContext(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown> | undefined): {
+  context: CallContext;
+  done: () => void;
+} {
+  const controller = new AbortController();
+  if (!call) return { context: { signal: controller.signal }, done: () => undefined };
+  const onCancel = () => controller.abort();
+  call.on("cancelled", onCancel);
+  const d = call.getDeadline();
+  const deadline = d instanceof Date ? d.getTime() : Number.isFinite(d) ? Number(d) : undefined;
+  return { context: { deadline, signal: controller.signal }, done: () => call.off("cancelled", onCancel) };
+}
 
-/** exits.v1.MaskService. Every RPC answers UNIMPLEMENTED until pseudo-mask inference lands. */
+const PROVIDERS = {
+  cpu: ExecutionProvider.EXECUTION_PROVIDER_CPU,
+  cuda: ExecutionProvider.EXECUTION_PROVIDER_CUDA,
+  auto: ExecutionProvider.EXECUTION_PROVIDER_AUTO,
+} as const;
+
+/** exits.v1.MaskService: a thin adapter over `MaskInference` (libs/serving/src/mask). */
 @Controller()
 @MaskServiceControllerMethods()
 export class MaskController implements MaskServiceController {
-  predictMasks(): never {
-    return notImplementedYet("MaskService.PredictMasks", PLANNED_WITH);
+  constructor(@Inject(MaskRuntime) private readonly runtime: MaskRuntime) {}
+
+  async predictMasks(
+    request: PredictMasksRequest,
+    _metadata?: Metadata,
+    call?: ServerUnaryCall<unknown, unknown>,
+  ): Promise<PredictMasksResponse> {
+    const { context, done } = callContext(call);
+    try {
+      const { model, settings, images } = await this.runtime.inference.predict(request, context);
+      const out: ImageMasks[] = [];
+      for await (const image of images) out.push(image);
+      return { images: out, model, config: settings.wire };
+    } finally {
+      done();
+    }
   }
 
-  predictMasksStream(): never {
-    return notImplementedYet("MaskService.PredictMasksStream", PLANNED_WITH);
+  predictMasksStream(
+    request: PredictMasksRequest,
+    _metadata?: Metadata,
+    call?: ServerWritableStream<unknown, unknown>,
+  ): Observable<ImageMasks> {
+    return new Observable<ImageMasks>((subscriber) => {
+      const { context, done } = callContext(call);
+      let iterator: AsyncGenerator<ImageMasks> | undefined;
+      let stopped = false;
+      (async () => {
+        const { images } = await this.runtime.inference.predict(request, context);
+        iterator = images;
+        if (stopped) {
+          await images.return(undefined);
+          return;
+        }
+        for await (const image of images) {
+          if (stopped) break;
+          subscriber.next(image);
+        }
+      })().then(
+        () => {
+          done();
+          subscriber.complete();
+        },
+        (error: unknown) => {
+          done();
+          subscriber.error(error);
+        },
+      );
+      return () => {
+        stopped = true;
+        void iterator?.return(undefined);
+      };
+    });
   }
 
-  getModelInfo(): never {
-    return notImplementedYet("MaskService.GetModelInfo", PLANNED_WITH);
+  async getModelInfo(request: GetModelInfoRequest): Promise<ModelInfo> {
+    const d = await this.runtime.registry.describe("model", request.model ?? "");
+    const c = d.manifest.config;
+    const { grid, maskSize } = gridOf(c);
+    const training = d.manifest.training as Record<string, unknown>;
+    return {
+      kind: ModelKind.MODEL_KIND_GENERATOR,
+      path: d.clientPath,
+      weightsSha256: d.sha256,
+      cropSize: c.crop.size,
+      patchSize: c.crop.patch,
+      gridSize: grid,
+      maskResolution: maskSize,
+      vit: {
+        patchSize: c.crop.patch,
+        embedDim: c.model.embedDim,
+        depth: c.model.depth,
+        numHeads: c.model.numHeads,
+        mlpRatio: c.model.mlpRatio,
+        pretrainedWeights: "",
+      },
+      trainingJobId: typeof training?.["jobId"] === "string" ? (training["jobId"] as string) : "",
+      trainingConfigJson: JSON.stringify(c),
+      provider: PROVIDERS[this.runtime.config.executionProvider as keyof typeof PROVIDERS] ?? 0,
+      ready: d.ready,
+      exitsVersion: typeof training?.["exitsVersion"] === "string" ? (training["exitsVersion"] as string) : "",
+    };
   }
 }

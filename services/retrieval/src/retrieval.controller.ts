@@ -1,18 +1,33 @@
-import { type RetrievalServiceController, RetrievalServiceControllerMethods } from "@exits/contracts";
-import { notImplementedYet } from "@exits/platform";
-import { Controller } from "@nestjs/common";
+import {
+  type GetRetrievalDefaultsRequest,
+  type RetrievalDefaults,
+  type RetrievalServiceController,
+  RetrievalServiceControllerMethods,
+  type RetrievePointsRequest,
+  type RetrievePointsResponse,
+} from "@exits/contracts";
+import { retrievalDefaults } from "@exits/serving";
+import type { Metadata, ServerUnaryCall } from "@grpc/grpc-js";
+import { Controller, Inject } from "@nestjs/common";
+import { RetrievalRuntime } from "./retrieval-runtime.js";
 
-const PLANNED_WITH = "random-walk point retrieval (method.md §3.2–3.3)";
-
-/** exits.v1.RetrievalService. Every RPC answers UNIMPLEMENTED until random-walk point retrieval lands. */
+/** exits.v1.RetrievalService: a thin adapter over `RetrievalEngine` (libs/serving/src/retrieval). */
 @Controller()
 @RetrievalServiceControllerMethods()
 export class RetrievalController implements RetrievalServiceController {
-  retrievePoints(): never {
-    return notImplementedYet("RetrievalService.RetrievePoints", PLANNED_WITH);
+  constructor(@Inject(RetrievalRuntime) private readonly runtime: RetrievalRuntime) {}
+
+  retrievePoints(
+    request: RetrievePointsRequest,
+    _metadata?: Metadata,
+    call?: ServerUnaryCall<unknown, unknown>,
+  ): Promise<RetrievePointsResponse> {
+    const controller = new AbortController();
+    call?.on("cancelled", () => controller.abort(new Error("call cancelled")));
+    return this.runtime.engine.retrieve(request, controller.signal);
   }
 
-  getDefaults(): never {
-    return notImplementedYet("RetrievalService.GetDefaults", PLANNED_WITH);
+  getDefaults(request: GetRetrievalDefaultsRequest): Promise<RetrievalDefaults> {
+    return retrievalDefaults(this.runtime.registry, request);
   }
 }

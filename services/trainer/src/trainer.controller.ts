@@ -1,34 +1,57 @@
-import { type TrainerServiceController, TrainerServiceControllerMethods } from "@exits/contracts";
-import { notImplementedYet } from "@exits/platform";
-import { Controller } from "@nestjs/common";
+import {
+  type CancelJobRequest,
+  type GetJobRequest,
+  type ListJobsRequest,
+  type ListTrainingJobsResponse,
+  type ResumeTrainingJobRequest,
+  type StartTrainingJobRequest,
+  type TrainerServiceController,
+  TrainerServiceControllerMethods,
+  type TrainingJob,
+  type TrainingJobEvent,
+  type WatchJobRequest,
+} from "@exits/contracts";
+import { toGrpcStatus } from "@exits/platform";
+import { Controller, Inject } from "@nestjs/common";
+import { Observable } from "rxjs";
+import { TrainerRuntime } from "./trainer-runtime.js";
 
-const PLANNED_WITH = "extractor and generator training (method.md §3.1, §3.5–3.6)";
-
-/** exits.v1.TrainerService. Every RPC answers UNIMPLEMENTED until extractor and generator training lands. */
+/** exits.v1.TrainerService: a thin adapter over @exits/serving TrainerJobs. */
 @Controller()
 @TrainerServiceControllerMethods()
 export class TrainerController implements TrainerServiceController {
-  startJob(): never {
-    return notImplementedYet("TrainerService.StartJob", PLANNED_WITH);
+  constructor(@Inject(TrainerRuntime) private readonly runtime: TrainerRuntime) {}
+
+  startJob(request: StartTrainingJobRequest): Promise<TrainingJob> {
+    return this.runtime.jobs.start(request);
   }
 
-  watchJob(): never {
-    return notImplementedYet("TrainerService.WatchJob", PLANNED_WITH);
+  watchJob(request: WatchJobRequest): Observable<TrainingJobEvent> {
+    const abort = new AbortController();
+    // Thrown here (NOT_FOUND), so the platform's filter maps it like a unary error.
+    const events = this.runtime.jobs.watch(request.jobId, request.afterSequence ?? 0, abort.signal);
+    return new Observable<TrainingJobEvent>((subscriber) => {
+      (async () => {
+        for await (const event of events) subscriber.next(event);
+        subscriber.complete();
+      })().catch((error) => subscriber.error(toGrpcStatus(error)));
+      return () => abort.abort();
+    });
   }
 
-  getJob(): never {
-    return notImplementedYet("TrainerService.GetJob", PLANNED_WITH);
+  getJob(request: GetJobRequest): TrainingJob {
+    return this.runtime.jobs.get(request.jobId);
   }
 
-  cancelJob(): never {
-    return notImplementedYet("TrainerService.CancelJob", PLANNED_WITH);
+  cancelJob(request: CancelJobRequest): Promise<TrainingJob> {
+    return this.runtime.jobs.cancel(request.jobId, request.reason ?? "");
   }
 
-  listJobs(): never {
-    return notImplementedYet("TrainerService.ListJobs", PLANNED_WITH);
+  listJobs(request: ListJobsRequest): ListTrainingJobsResponse {
+    return this.runtime.jobs.list(request);
   }
 
-  resumeJob(): never {
-    return notImplementedYet("TrainerService.ResumeJob", PLANNED_WITH);
+  resumeJob(request: ResumeTrainingJobRequest): Promise<TrainingJob> {
+    return this.runtime.jobs.resume(request);
   }
 }

@@ -2,3 +2,4 @@
 export const SERVICE_CONFIG = Symbol.for("exits.platform.ServiceConfig");
 export const SERVICE_LOGGER = Symbol.for("exits.platform.JsonLogger");
 export const SERVICE_METRICS = Symbol.for("exits.platform.ServiceMetrics");
+export const SERVICE_READINESS = Symbol.for("exits.platform.ServiceReadiness");

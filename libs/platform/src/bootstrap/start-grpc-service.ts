@@ -16,7 +16,8 @@ import { rpcObserver } from "../grpc/rpc-observer.js";
 import { MetricsHttpServer } from "../metrics/metrics-http-server.js";
 import { ServiceMetrics } from "../metrics/service-metrics.js";
 import { bindError } from "./bind-error.js";
-import { SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_METRICS } from "./platform-tokens.js";
+import { SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_METRICS, SERVICE_READINESS } from "./platform-tokens.js";
+import { ServiceReadiness } from "./service-readiness.js";
 import type { GrpcServiceSpec } from "./service-spec.js";
 
 /** A started service: where it listens and how to stop it. */
@@ -40,7 +41,13 @@ export interface RunningService {
 @Module({})
 class PlatformRootModule {}
 
-function rootModule(spec: GrpcServiceSpec, config: ServiceConfig, logger: JsonLogger, metrics: ServiceMetrics) {
+function rootModule(
+  spec: GrpcServiceSpec,
+  config: ServiceConfig,
+  logger: JsonLogger,
+  metrics: ServiceMetrics,
+  readiness: ServiceReadiness,
+) {
   return {
     module: PlatformRootModule,
     global: true,
@@ -49,8 +56,9 @@ function rootModule(spec: GrpcServiceSpec, config: ServiceConfig, logger: JsonLo
       { provide: SERVICE_CONFIG, useValue: config },
       { provide: SERVICE_LOGGER, useValue: logger },
       { provide: SERVICE_METRICS, useValue: metrics },
+      { provide: SERVICE_READINESS, useValue: readiness },
     ],
-    exports: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_METRICS],
+    exports: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_METRICS, SERVICE_READINESS],
   } satisfies DynamicModule;
 }
 
@@ -107,9 +115,10 @@ export async function startGrpcService(
     [rpcObserver(metrics), rejectUndecodable(logger)],
   );
 
+  const readiness = new ServiceReadiness();
   let app: INestMicroservice | undefined;
   try {
-    app = await NestFactory.createMicroservice(rootModule(spec, config, logger, metrics), {
+    app = await NestFactory.createMicroservice(rootModule(spec, config, logger, metrics, readiness), {
       strategy: transport,
       logger,
       bufferLogs: false,
@@ -128,13 +137,19 @@ export async function startGrpcService(
     });
   }
   const nest = app;
-  transport.health.setAll("SERVING");
+  // The server as a whole ("") stays SERVING while the process lives (liveness); the named
+  // services follow the module's readiness (readiness probes, load balancers).
+  transport.health.setStatus("", "SERVING");
+  readiness.bind((ready) => {
+    for (const name of spec.proto.services) transport.health.setStatus(name, ready ? "SERVING" : "NOT_SERVING");
+  });
   logger.info("service started", { grpcPort: transport.port, metricsPort, maxMessageBytes: config.maxMessageBytes });
 
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string, drainMs = 0): Promise<void> => {
     stopping ??= (async () => {
       logger.info("shutting down", { reason, drainMs, graceMs: config.shutdownGraceMs });
+      readiness.bind(undefined);
       transport.health.setAll("NOT_SERVING");
       // Load balancers and Kubernetes endpoints stop routing here only once they have seen
       // NOT_SERVING (or the pod's removal); until then new calls keep arriving and are served.
@@ -166,7 +181,7 @@ export async function startGrpcService(
     metricsPort,
     logger,
     metrics,
-    setServing: (serving) => transport.health.setAll(serving ? "SERVING" : "NOT_SERVING"),
+    setServing: (serving) => readiness.set(serving),
     shutdown,
   };
 }

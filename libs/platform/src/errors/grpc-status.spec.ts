@@ -68,4 +68,12 @@ describe("toGrpcStatus", () => {
     }
     assert.equal(isServerFault(status.INVALID_ARGUMENT), false);
   });
+
+  test("non-ASCII in a field or reason travels percent-encoded in the trailers, the details unchanged", () => {
+    const mapped = toGrpcStatus(new InvalidArgumentError("config.tau_bg", "must be < τ_FG (100% sure)"));
+    assert.equal(mapped.details, "config.tau_bg: must be < τ_FG (100% sure)");
+    const reason = String(mapped.metadata.get("exits-reason")[0]);
+    assert.match(reason, /^[\x20-\x7e]*$/);
+    assert.equal(decodeURIComponent(reason), "must be < τ_FG (100% sure)");
+  });
 });

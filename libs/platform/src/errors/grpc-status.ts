@@ -41,8 +41,8 @@ export function toGrpcStatus(error: unknown): GrpcStatusError {
     const message = (error as Error).message;
     const field = (error as Partial<InvalidArgumentError>).field;
     if (kind === "invalid_argument" && typeof field === "string") {
-      metadata.set("exits-field", field);
-      metadata.set("exits-reason", String((error as InvalidArgumentError).reason ?? message));
+      metadata.set("exits-field", asciiHeaderValue(field));
+      metadata.set("exits-reason", asciiHeaderValue(String((error as InvalidArgumentError).reason ?? message)));
     }
     return { code: CODE_OF_KIND[kind], details: message, message, metadata };
   }
@@ -53,6 +53,15 @@ export function toGrpcStatus(error: unknown): GrpcStatusError {
   }
   const message = "internal error; the server log has the details";
   return { code: status.INTERNAL, details: message, message, metadata };
+}
+
+/**
+ * gRPC ASCII metadata allows printable ASCII only (grpc-js throws on anything else, which would
+ * turn a clear INVALID_ARGUMENT into a failed call): other characters are percent-encoded as
+ * UTF-8, so "τ_FG ≥ 0" arrives as "%CF%84_FG %E2%89%A5 0" and decodes with decodeURIComponent.
+ */
+export function asciiHeaderValue(value: string): string {
+  return value.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
 }
 
 /** Whether the mapped status reflects a server fault worth logging at error level. */

@@ -1,0 +1,95 @@
+import { type RetrievalConfig, ScoreScale } from "@exits/contracts";
+import { gridOf, type MethodConfig } from "@exits/exits";
+import { InvalidArgumentError } from "@exits/platform";
+import { check, fieldPath, present, resolveOnto } from "./config-field.js";
+
+/**
+ * A wire RetrievalConfig (path `prefix`, e.g. "config") onto `c` (the extractor manifest's config,
+ * whose retrieval section holds its recorded defaults): seed_shift_patches → δ, alpha → α,
+ * tau_fg / tau_bg → fixed thresholds.
+ *
+ * Threshold mode. MethodConfig.retrieval has two modes: "fixed" (τ_FG / τ_BG) and "quantile"
+ * (per object, the top / bottom fg/bgFraction of the box patches, the built-in default chosen by
+ * the recorded sweep in bench/quality). The wire message only has τ. So: a client that sets
+ * tau_fg or tau_bg asks for fixed thresholds (mode "fixed"; the unset one comes from the
+ * manifest's fixed-mode value); a client that sets neither gets whatever the manifest records,
+ * quantile mode included. RAW-scale thresholds are converted to the N² scale (× N²), which is
+ * the scale the method compares on.
+ */
+export function applyRetrievalConfig(
+  c: MethodConfig,
+  wire: RetrievalConfig | null | undefined,
+  prefix: string,
+): MethodConfig {
+  const w = present(wire);
+  if (!w) return c;
+  const f = (name: string) => fieldPath(prefix, name);
+  const { grid } = gridOf(c);
+  const scale = w.scoreScale ?? ScoreScale.SCORE_SCALE_UNSPECIFIED;
+  if (
+    scale !== ScoreScale.SCORE_SCALE_UNSPECIFIED &&
+    scale !== ScoreScale.SCORE_SCALE_N_SQUARED &&
+    scale !== ScoreScale.SCORE_SCALE_RAW
+  )
+    throw new InvalidArgumentError(f("score_scale"), `unknown score scale ${scale}`);
+  const factor = scale === ScoreScale.SCORE_SCALE_RAW ? grid * grid : 1;
+  if (w.seedShiftPatches !== undefined) {
+    check.range(f("seed_shift_patches"), w.seedShiftPatches, 0, grid);
+    if (!Number.isInteger(w.seedShiftPatches))
+      throw new InvalidArgumentError(
+        f("seed_shift_patches"),
+        `only whole patches are supported (the method's δ is an integer), got ${w.seedShiftPatches}`,
+      );
+  }
+  if (w.alpha !== undefined) check.integer(f("alpha"), w.alpha, 1, 64);
+  if (w.tauFg !== undefined) check.finite(f("tau_fg"), w.tauFg);
+  if (w.tauBg !== undefined) check.finite(f("tau_bg"), w.tauBg);
+  const fixed = w.tauFg !== undefined || w.tauBg !== undefined;
+  const tauFg = w.tauFg !== undefined ? w.tauFg * factor : c.retrieval.tauFg;
+  const tauBg = w.tauBg !== undefined ? w.tauBg * factor : c.retrieval.tauBg;
+  if (fixed && !(tauBg < tauFg))
+    throw new InvalidArgumentError(
+      f(w.tauBg !== undefined ? "tau_bg" : "tau_fg"),
+      `tau_bg must be < tau_fg (on the N² scale: tau_bg ${tauBg}, tau_fg ${tauFg})`,
+    );
+  return resolveOnto(
+    c,
+    {
+      retrieval: {
+        ...(w.seedShiftPatches !== undefined ? { delta: w.seedShiftPatches } : {}),
+        ...(w.alpha !== undefined ? { alpha: w.alpha } : {}),
+        ...(fixed ? { mode: "fixed" as const, tauFg, tauBg } : {}),
+      },
+    },
+    {
+      "retrieval.delta": f("seed_shift_patches"),
+      "retrieval.alpha": f("alpha"),
+      "retrieval.tauFg": f("tau_fg"),
+      "retrieval.tauBg": f("tau_bg"),
+    },
+  );
+}
+
+/**
+ * The resolved wire RetrievalConfig of `c` on the N² scale. In "fixed" mode every field is set.
+ * In "quantile" mode tau_fg and tau_bg are left UNSET: no single threshold was applied (each
+ * object's thresholds are its own score quantiles), and reporting the manifest's idle fixed-mode
+ * values would claim a setting that was not used; `describeRetrievalMode` says what was.
+ */
+export function retrievalConfigToWire(c: MethodConfig): RetrievalConfig {
+  const r = c.retrieval;
+  return {
+    seedShiftPatches: r.delta,
+    alpha: r.alpha,
+    ...(r.mode === "fixed" ? { tauFg: r.tauFg, tauBg: r.tauBg } : {}),
+    scoreScale: ScoreScale.SCORE_SCALE_N_SQUARED,
+  };
+}
+
+/** How the thresholds of `c` work, in words (for RetrievalDefaults.source and logs). */
+export function describeRetrievalMode(c: MethodConfig): string {
+  const r = c.retrieval;
+  return r.mode === "fixed"
+    ? `fixed thresholds tau_fg=${r.tauFg} tau_bg=${r.tauBg}`
+    : `per-object quantiles fg_fraction=${r.fgFraction} bg_fraction=${r.bgFraction} (tau_fg/tau_bg unset; set either for fixed thresholds)`;
+}

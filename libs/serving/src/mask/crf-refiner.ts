@@ -1,0 +1,69 @@
+import { DType, type RefineRequest, type RefineResponse } from "@exits/contracts";
+import type { ObjectCrop } from "@exits/dataset";
+import type { ContractClient } from "../clients/contract-client.js";
+import { type CrfSettings, crfConfigToWire } from "../config/crf-config.js";
+
+/** One crop-level probability map and the crop it belongs to. */
+export interface RefineInput {
+  probabilities: Float32Array;
+  crop: ObjectCrop;
+}
+
+/** crf_refine: the mean-field CRF over crop probabilities (R × R), giving refined probabilities. */
+export interface CrfRefiner {
+  refine(items: readonly RefineInput[], settings: CrfSettings, maskSize: number): Promise<Float32Array[]>;
+}
+
+/** uint8 [R, R, 3] RGB of a crop at the map's resolution (nearest of the S × S crop's pixel centres). */
+export function cropColours(crop: ObjectCrop, R: number): Uint8Array {
+  const { image } = crop;
+  const out = new Uint8Array(R * R * 3);
+  const f = image.width / R;
+  for (let y = 0; y < R; y++)
+    for (let x = 0; x < R; x++) {
+      const sx = Math.min(image.width - 1, Math.floor((x + 0.5) * f));
+      const sy = Math.min(image.height - 1, Math.floor((y + 0.5) * f));
+      out.set(image.data.subarray((sy * image.width + sx) * 3, (sy * image.width + sx) * 3 + 3), (y * R + x) * 3);
+    }
+  return out;
+}
+
+/** The object box in the map's continuous coordinates (crop box scaled from S to R). */
+export function boxInMap(crop: ObjectCrop, R: number) {
+  const s = R / crop.map.size;
+  const b = crop.boxInCrop;
+  return { x0: b.x0 * s, y0: b.y0 * s, x1: b.x1 * s, y1: b.y1 * s };
+}
+
+/** crf_refine through CrfService (EXITS_CRF_ADDRESS): one Refine call per image's objects. */
+export function remoteCrfRefiner(client: ContractClient, timeoutMs = 60_000): CrfRefiner {
+  return {
+    async refine(items, settings, R) {
+      const request: RefineRequest = {
+        items: items.map((item, k) => ({
+          probabilities: {
+            shape: [R, R],
+            dtype: DType.DTYPE_FLOAT32,
+            data: new Uint8Array(
+              item.probabilities.buffer,
+              item.probabilities.byteOffset,
+              item.probabilities.byteLength,
+            ),
+          },
+          colours: { rgb: { shape: [R, R, 3], dtype: DType.DTYPE_UINT8, data: cropColours(item.crop, R) } },
+          box: boxInMap(item.crop, R),
+          key: String(k),
+        })),
+        config: crfConfigToWire(settings),
+        includeProbabilities: true,
+        fill: 0,
+      };
+      const reply = await client.unary<RefineRequest, RefineResponse>("refine", request, { timeoutMs });
+      return reply.results.map((r) => {
+        const bytes = r.probabilities!.data;
+        const copy = new Uint8Array(bytes);
+        return new Float32Array(copy.buffer, 0, R * R);
+      });
+    },
+  };
+}

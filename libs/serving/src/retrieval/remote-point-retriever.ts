@@ -1,0 +1,128 @@
+import { realpathSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type RetrievalItem, type RetrievePointsResponse, ScoreScale, type Image as WireImage } from "@exits/contracts";
+import { cropToImage, type Point, patchCentre } from "@exits/dataset";
+import type { MethodConfig, ObjectPoints, ObjectSet, PointRetriever } from "@exits/exits";
+import type { ContractClient } from "../clients/contract-client.js";
+import { DataPaths } from "../paths/data-paths.js";
+import { cropTransformFromWire } from "../similarity/crop-transform-wire.js";
+
+export interface RemotePointRetrieverOptions {
+  /** A ContractClient("retrieval", address). */
+  client: ContractClient;
+  /** The services' EXITS_DATA_DIR as seen from here: images inside it are sent by path, others as bytes. */
+  dataDir?: string;
+  /** Extractor model directory on the service side; "" = its default. */
+  extractorModel?: string;
+  /** Objects per RetrievePoints call. Default 16. */
+  batch?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * The `PointRetriever` port over RetrievalService (image items: the service cuts the canonical
+ * crop and gets T from SimilarityService). What is sent from `c`: the inference margin, the
+ * attention layer and Sinkhorn settings, δ, α, and τ_FG / τ_BG in fixed mode. The wire has no
+ * quantile fractions: in quantile mode the service applies its extractor's recorded ones (the
+ * same as `c` whenever `c` is that extractor's config, as in the pipeline). Points come back as
+ * patch indices on the crop and are mapped to image coordinates as `pointsFromScores` does.
+ */
+export function remotePointRetriever(options: RemotePointRetrieverOptions): PointRetriever {
+  const paths = options.dataDir ? new DataPaths(options.dataDir) : undefined;
+  const batch = options.batch ?? 16;
+  return {
+    async retrieve(set: ObjectSet, c: MethodConfig, o = {}) {
+      const out: ObjectPoints[] = [];
+      const images = new Map<number, WireImage>();
+      const t0 = performance.now();
+      const n = set.objects.length;
+      for (let start = 0; start < n; start += batch) {
+        if (o.signal?.aborted) throw o.signal.reason ?? new Error("retrieval cancelled");
+        const objects = set.objects.slice(start, start + batch);
+        const items: RetrievalItem[] = [];
+        for (const object of objects) {
+          let image = images.get(object.imageId);
+          if (!image) {
+            image = await wireImageOf(set, object.imageId, paths);
+            // Bytes are sent once per call at most; paths are cheap to keep.
+            if (image.path !== undefined) images.set(object.imageId, image);
+          }
+          const [top, left, bottom, right] = object.points;
+          const p = (q: Point) => ({ x: q[0], y: q[1] });
+          items.push({
+            extremePoints: { top: p(top), left: p(left), bottom: p(bottom), right: p(right) },
+            image,
+            key: String(object.id),
+          });
+        }
+        const reply = await options.client.unary<unknown, RetrievePointsResponse>(
+          "retrievePoints",
+          {
+            items,
+            config: retrievalWire(c),
+            extractorModel: options.extractorModel ?? "",
+            crop: { inferenceMargin: c.crop.inferenceMargin, fill: 0 },
+            similarity: {
+              attentionLayer: c.extractor.attentionLayer,
+              sinkhorn: { maxIterations: c.retrieval.sinkhornIterations, tolerance: c.retrieval.sinkhornTolerance },
+            },
+            includeScores: false,
+            includeDistributions: false,
+            invalidPolicy: 1,
+          },
+          { timeoutMs: options.timeoutMs, signal: o.signal },
+        );
+        reply.results.forEach((r, k) => {
+          const { map } = cropTransformFromWire(r.crop, `results[${k}].crop`);
+          const grid = r.gridSize;
+          const toImage = (i: number) => cropToImage(map, patchCentre(i % grid, Math.floor(i / grid), map.size, grid));
+          out.push({
+            id: objects[k]!.id,
+            foreground: r.pseudoForeground.map(toImage),
+            background: r.pseudoBackground.map(toImage),
+            candidates: r.box.length,
+          });
+        });
+        const done = Math.min(n, start + batch);
+        const elapsed = (performance.now() - t0) / 1000;
+        o.onProgress?.({
+          stage: "retrieval",
+          done,
+          total: n,
+          unit: "objects",
+          etaSeconds: ((n - done) * elapsed) / done,
+          itemsPerSecond: done / elapsed,
+        });
+      }
+      return out;
+    },
+  };
+}
+
+/** `c.retrieval` on the wire: δ and α always, τ only in fixed mode (unset τ = the extractor's recorded mode). */
+function retrievalWire(c: MethodConfig) {
+  const r = c.retrieval;
+  return {
+    seedShiftPatches: r.delta,
+    alpha: r.alpha,
+    ...(r.mode === "fixed" ? { tauFg: r.tauFg, tauBg: r.tauBg } : {}),
+    scoreScale: ScoreScale.SCORE_SCALE_N_SQUARED,
+  };
+}
+
+/** An image of the set by its data-directory path when it lies inside, else its encoded bytes. */
+async function wireImageOf(set: ObjectSet, imageId: number, paths: DataPaths | undefined): Promise<WireImage> {
+  const info = set.image(imageId);
+  const file = join(set.imageDir, info.file_name);
+  if (paths) {
+    try {
+      // Real path: an image reached through a symlink that leads out is sent as bytes.
+      const rel = paths.toClient(realpathSync(file));
+      return { path: rel, width: info.width, height: info.height };
+    } catch {
+      // outside the data directory
+    }
+  }
+  return { encoded: await readFile(file), width: info.width, height: info.height };
+}
