@@ -1,1 +1,2 @@
 export * from "./service-registry.js";
+export * from "./start-all-services.js";

@@ -35,7 +35,7 @@ evaluateCommand(program);
 
 program
   .command("serve")
-  .argument("<service>", `one of ${SERVICE_NAMES.join(", ")}`)
+  .argument("<service>", `one of ${SERVICE_NAMES.join(", ")}, or all (the six in one process, wired together)`)
   .description("run one gRPC service (configured by EXITS_* environment variables) until SIGTERM")
   .action(serveCommand);
 

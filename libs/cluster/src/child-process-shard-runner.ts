@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { AsyncQueue } from "./async-queue.js";
+import { SHARD_EXIT_PERMANENT } from "./shard-exit-codes.js";
 import type { ShardEvent, ShardRunner, ShardRunOptions } from "./shard-runner.js";
 
 /** The process that runs one shard. */
@@ -22,7 +23,8 @@ const STDERR_TAIL = 2048;
 
 /**
  * Runs the shards as local child processes, at most `parallelism` at once, each retried up to
- * `retriesPerShard` times: the laptop and CI counterpart of an Indexed Job.
+ * `retriesPerShard` times (not after exit {@link SHARD_EXIT_PERMANENT}): the laptop and CI
+ * counterpart of an Indexed Job.
  */
 export class ChildProcessShardRunner implements ShardRunner {
   readonly kind = "local" as const;
@@ -82,7 +84,8 @@ export class ChildProcessShardRunner implements ShardRunner {
           const reason =
             spawnError?.message ??
             `exit ${code ?? signal}${stderr.trim() ? `: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : ""}`;
-          if (attempt <= o.retriesPerShard) {
+          // Exit 2 says no retry can help (as the Indexed Job's pod failure policy reads it).
+          if (code !== SHARD_EXIT_PERMANENT && attempt <= o.retriesPerShard) {
             queue.push({ type: "retrying", index, attempt, reason });
             pending.unshift(index);
           } else {

@@ -46,7 +46,7 @@ export class KubernetesShardRunner implements ShardRunner {
     if (end.finished) return;
 
     const controller = new AbortController();
-    const signal = o.signal ? AbortSignal.any([o.signal, controller.signal]) : controller.signal;
+    const signal = AbortSignal.any([controller.signal, ...(o.signal ? [o.signal] : []), ...(o.detach ? [o.detach] : [])]);
     try {
       for await (const event of this.client.watch({
         labelSelector: exportJobSelector(o.exportJobId),
@@ -56,7 +56,7 @@ export class KubernetesShardRunner implements ShardRunner {
         if (event.type === "BOOKMARK") continue;
         const current = event.type === "SYNC" ? event.jobs.find((j) => j.metadata?.name === name) : event.job;
         if (event.type === "DELETED" || current === undefined) {
-          if (o.signal?.aborted) break;
+          if (o.signal?.aborted || o.detach?.aborted) break;
           throw new FailedPreconditionError(`Job ${this.client.namespace}/${name} was deleted while its shards ran`);
         }
         if (current.metadata?.name !== name) continue;
@@ -71,6 +71,7 @@ export class KubernetesShardRunner implements ShardRunner {
       await this.client.delete(name, this.options.cancelPropagation ?? "Background");
       yield tracker.finished(true);
     }
+    // Detached: the Job goes on without us; a later run adopts it.
   }
 }
 

@@ -27,6 +27,13 @@ export interface ShardRunOptions {
   readonly finished?: readonly number[];
   /** Cancels: running shards are stopped (pods deleted, processes sent SIGTERM). */
   readonly signal?: AbortSignal;
+  /**
+   * Stops following without cancelling (the exporter shutting down): the Kubernetes runner closes
+   * its watch and leaves the Job running for the restarted exporter to adopt; the iterable then
+   * ends without a `finished` event. The local runner ignores it (its children die with the
+   * exporter anyway: stop them with `signal`).
+   */
+  readonly detach?: AbortSignal;
 }
 
 export type ShardEvent =

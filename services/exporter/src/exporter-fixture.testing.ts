@@ -101,3 +101,14 @@ export async function readAll(file: string): Promise<CocoAnnotation[]> {
   for await (const a of readCocoAnnotations(file)) out.push(a);
   return out;
 }
+
+const repoRoot = new URL("../../../", import.meta.url).pathname;
+
+/** The exits CLI from source, as `exits` (the image's ENTRYPOINT runs the built one). */
+export const EXITS_FROM_SOURCE: readonly string[] = [
+  process.execPath,
+  "--conditions=source",
+  "--import",
+  join(repoRoot, "tools/register.mjs"),
+  join(repoRoot, "libs/cli/src/main.ts"),
+];

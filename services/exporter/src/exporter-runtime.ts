@@ -2,11 +2,13 @@ import type { JsonLogger } from "@exits/base";
 import { FillMode } from "@exits/contracts";
 import { EnvReader, type ServiceConfig, type ServiceMetrics } from "@exits/platform";
 import { ContractClient, DataPaths, ExportJobs, ModelRegistry, remoteMaskPredictor } from "@exits/serving";
+import { exporterShardRunners } from "./exporter-shards.js";
 
 /**
  * What ExporterService runs on: the generator registry, the export jobs (persisted under
  * `<data dir>/jobs/exporter`), and, when EXITS_MASK_ADDRESS is set, a MaskService client the
- * jobs get their masks from instead of the in-process generator.
+ * jobs get their masks from instead of the in-process generator; shards run where
+ * `exporterShardRunners` says (exporter-shards.ts lists the variables).
  */
 export class ExporterRuntime {
   readonly jobs: ExportJobs;
@@ -38,6 +40,8 @@ export class ExporterRuntime {
       registry: metrics.registry,
       // Images per chunk, the unit of work a resume keeps.
       chunkImages: read.integer("EXITS_EXPORT_CHUNK_IMAGES", 32, { min: 1, max: 100_000 }),
+      // In process, child processes (EXITS_EXPORT_SHARD_RUNNER) or an Indexed Job per export.
+      shardRunners: exporterShardRunners(config),
       // The MaskService reads images by path from the same data directory (a shared volume).
       remoteMasks: client
         ? (lease, c) =>

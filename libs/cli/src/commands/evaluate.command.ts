@@ -31,27 +31,36 @@ export function evaluateCommand(program: Command): void {
           const set = await ObjectSet.read(resolve(o.annotations), resolve(o.images), {
             points: o.simulateExtremePoints ? "mask" : "auto",
           });
-          const masks = new Map<number, RleMask>();
-          for await (const a of readCocoAnnotations(resolve(o.predictions))) {
-            if (a.segmentation === undefined) continue;
-            const image = set.images.get(a.image_id);
-            if (!image) throw new Error(`${o.predictions}: annotation ${a.id} names unknown image_id ${a.image_id}`);
-            masks.set(a.id, segmentationToRle(a.segmentation, image.height, image.width));
-          }
-          const pred = evaluateMasks(set, masks);
-          const box = evaluateMasks(set, boxMasks(set));
-          if (!pred || !box) throw new Error(`${o.annotations}: no object has both a ground truth and a prediction`);
-          const row = (name: string, e: typeof pred) =>
-            `${name.padEnd(12)} ${pct(e.report.classAveragedMIoU).padStart(6)} ${pct(e.report.instanceMIoU).padStart(8)} ${pct(e.report.separated.mIoU).padStart(9)} ${pct(e.report.bySize.small.mIoU).padStart(6)} ${pct(e.report.bySize.medium.mIoU).padStart(6)} ${pct(e.report.bySize.large.mIoU).padStart(6)}`;
-          process.stdout.write(
-            `${pred.report.count} objects\nmIoU %       class  instance separated  small medium  large\n${row("predictions", pred)}\n${row("filled box", box)}\n`,
-          );
-          if (o.json) {
-            await writeFileAtomic(
-              resolve(o.json),
-              `${JSON.stringify({ predictions: { report: pred.report, classAveraged: pred.classAveraged }, box: { report: box.report, classAveraged: box.classAveraged } }, null, 2)}\n`,
-            );
-          }
+          const result = await evaluatePredictions(set, resolve(o.predictions));
+          if (!result) throw new Error(`${o.annotations}: no object has both a ground truth and a prediction`);
+          process.stdout.write(result.table);
+          if (o.json) await writeFileAtomic(resolve(o.json), result.json);
         }),
     );
+}
+
+/**
+ * A COCO file of predicted masks against `set`'s ground truth, beside the filled box: the table
+ * people read and the JSON a program reads; undefined when no object has both.
+ */
+export async function evaluatePredictions(
+  set: ObjectSet,
+  predictions: string,
+): Promise<{ table: string; json: string } | undefined> {
+  const masks = new Map<number, RleMask>();
+  for await (const a of readCocoAnnotations(predictions)) {
+    if (a.segmentation === undefined) continue;
+    const image = set.images.get(a.image_id);
+    if (!image) throw new Error(`${predictions}: annotation ${a.id} names unknown image_id ${a.image_id}`);
+    masks.set(a.id, segmentationToRle(a.segmentation, image.height, image.width));
+  }
+  const pred = evaluateMasks(set, masks);
+  const box = evaluateMasks(set, boxMasks(set));
+  if (!pred || !box) return undefined;
+  const row = (name: string, e: typeof pred) =>
+    `${name.padEnd(12)} ${pct(e.report.classAveragedMIoU).padStart(6)} ${pct(e.report.instanceMIoU).padStart(8)} ${pct(e.report.separated.mIoU).padStart(9)} ${pct(e.report.bySize.small.mIoU).padStart(6)} ${pct(e.report.bySize.medium.mIoU).padStart(6)} ${pct(e.report.bySize.large.mIoU).padStart(6)}`;
+  return {
+    table: `${pred.report.count} objects\nmIoU %       class  instance separated  small medium  large\n${row("predictions", pred)}\n${row("filled box", box)}\n`,
+    json: `${JSON.stringify({ predictions: { report: pred.report, classAveraged: pred.classAveraged }, box: { report: box.report, classAveraged: box.classAveraged } }, null, 2)}\n`,
+  };
 }

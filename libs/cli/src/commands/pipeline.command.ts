@@ -3,6 +3,7 @@ import { ObjectSet, type PipelineResult, runPipeline, writePipelineReport } from
 import type { Command } from "commander";
 import { type MethodFlagValues, methodConfigFromFlags, runtimeFromFlags, withMethodFlags } from "../method-flags.js";
 import { printSummary } from "./print-summary.js";
+import { type RemoteFlagValues, runRemote } from "./remote-pipeline.js";
 import { runCommand, runContext } from "./run-context.js";
 
 export interface DatasetFlagValues {
@@ -50,6 +51,22 @@ export function pipelineCommand(program: Command): void {
       "--out <dir>",
       "output directory (models/, jobs/, retrieval/, export/, report.html); rerun to resume",
     )
+    .option("--remote", "run the stages through the six gRPC services instead of in this process")
+    .option(
+      "--trainer <host:port>",
+      "with --remote: the TrainerService",
+      process.env.EXITS_TRAINER_ADDRESS ?? "localhost:50053",
+    )
+    .option(
+      "--exporter <host:port>",
+      "with --remote: the ExporterService",
+      process.env.EXITS_EXPORTER_ADDRESS ?? "localhost:50056",
+    )
+    .option(
+      "--data-dir <dir>",
+      "with --remote: the services' data directory (EXITS_DATA_DIR) as this machine sees it; the dataset and --out lie inside",
+      process.env.EXITS_DATA_DIR ?? ".exits-data",
+    )
     .addHelpText(
       "after",
       `
@@ -64,12 +81,17 @@ Examples:
   exits pipeline --annotations data/train.json --images data/train2017 --out runs/train
   exits pipeline --annotations instances_val2017.json --images val2017 \\
       --simulate-extreme-points --crop-size 128 --patch 16 --epochs 30 --out runs/val --budget 3600
-A killed run started again with the same flags resumes from its last checkpoint.`,
+  exits serve all &   # the six services in one process, wired to each other
+  exits pipeline --remote --data-dir .exits-data --annotations .exits-data/coco/train.json \\
+      --images .exits-data/coco/train2017 --out .exits-data/runs/train
+A killed run started again with the same flags resumes from its last checkpoint (with --remote,
+it re-attaches to its jobs, which the services resume from theirs).`,
     )
-    .action((o: DatasetFlagValues & MethodFlagValues & { out: string }) =>
+    .action((o: DatasetFlagValues & MethodFlagValues & RemoteFlagValues & { out: string; remote?: boolean }) =>
       runCommand("pipeline", async () => {
         const config = methodConfigFromFlags(o);
         const set = await readObjectSet(o);
+        if (o.remote) return runRemote(set, config, resolve(o.out), o);
         const result = await runPipelineWithReport(set, config, resolve(o.out), o);
         printSummary(result);
       }),

@@ -6,7 +6,16 @@ import { loadSync } from "@grpc/proto-loader";
 export interface CallOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Unary calls answered UNAVAILABLE (a model still loading, a server draining or restarting)
+   * are retried with exponential backoff for up to this long (default 60 s; 0 = never). Every
+   * unary RPC of exits.v1 is safe to repeat: predictions are pure, and Start* carry a request_id.
+   */
+  retryUnavailableMs?: number;
 }
+
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 2000;
 
 const constructors = new Map<ServiceShortName, grpc.ServiceClientConstructor>();
 
@@ -43,7 +52,20 @@ export class ContractClient {
   }
 
   /** One unary call; rejects with the grpc-js ServiceError (code, details) on a non-OK status. */
-  unary<Req, Res>(method: string, request: Req, options: CallOptions = {}): Promise<Res> {
+  async unary<Req, Res>(method: string, request: Req, options: CallOptions = {}): Promise<Res> {
+    const giveUpAt = Date.now() + (options.retryUnavailableMs ?? 60_000);
+    for (let wait = RETRY_FIRST_MS; ; wait = Math.min(RETRY_MAX_MS, wait * 2)) {
+      try {
+        return await this.unaryOnce<Req, Res>(method, request, options);
+      } catch (error) {
+        const unavailable = (error as grpc.ServiceError).code === grpc.status.UNAVAILABLE;
+        if (!unavailable || options.signal?.aborted || Date.now() + wait > giveUpAt) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  private unaryOnce<Req, Res>(method: string, request: Req, options: CallOptions): Promise<Res> {
     const fn = this.method(method);
     return new Promise<Res>((resolve, reject) => {
       const call = fn.call(this.client, request, callOptions(options), (error: grpc.ServiceError | null, reply: Res) =>

@@ -82,7 +82,22 @@ describe("wire config ↔ MethodConfig", () => {
     assert.equal(kept.retrieval.alpha, 3);
     assert.equal(kept.retrieval.delta, 0);
     assert.equal(retrievalConfigToWire(kept).tauFg, undefined);
+    assert.equal(retrievalConfigToWire(kept).fgFraction, c.retrieval.fgFraction);
     assert.match(describeRetrievalMode(kept), /quantiles/);
+    // Fractions select quantile mode from a fixed-mode manifest, and round-trip through the wire.
+    const fromFixed = { ...c, retrieval: { ...c.retrieval, mode: "fixed" as const } };
+    const q = applyRetrievalConfig(fromFixed, { fgFraction: 0.3, bgFraction: 0.6, scoreScale: 0 }, "config");
+    assert.deepEqual([q.retrieval.mode, q.retrieval.fgFraction, q.retrieval.bgFraction], ["quantile", 0.3, 0.6]);
+    assert.deepEqual(applyRetrievalConfig(fromFixed, retrievalConfigToWire(q), "config"), q);
+    rejects(
+      () => applyRetrievalConfig(c, { fgFraction: 0.3, tauFg: 1, scoreScale: 0 }, "config"),
+      "config.fg_fraction",
+    );
+    rejects(() => applyRetrievalConfig(c, { fgFraction: 1.5, scoreScale: 0 }, "config"), "config.fg_fraction");
+    rejects(
+      () => applyRetrievalConfig(c, { fgFraction: 0.6, bgFraction: 0.6, scoreScale: 0 }, "config"),
+      "config.bg_fraction",
+    );
     const fixed = applyRetrievalConfig(c, { tauFg: 0.5, scoreScale: ScoreScale.SCORE_SCALE_N_SQUARED }, "config");
     assert.deepEqual(
       [fixed.retrieval.mode, fixed.retrieval.tauFg, fixed.retrieval.tauBg],

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ExecutionProviderChoice } from "@exits/base";
 import { type Logger, writeFileAtomic } from "@exits/base";
+import { indexedJobName } from "@exits/cluster";
 import type { ExportJobSpec } from "@exits/contracts";
 import type { MethodConfig, ObjectMaskPredictor } from "@exits/exits";
 import { DomainError, FailedPreconditionError } from "@exits/platform";
@@ -11,10 +12,11 @@ import type { ModelLease, ModelRegistry } from "../models/model-registry.js";
 import type { DataPaths } from "../paths/data-paths.js";
 import { mergeShards } from "./export-merge.js";
 import type { ExportMetrics } from "./export-metrics.js";
-import { exportMaskPredictor, timedPredictor } from "./export-predictor.js";
 import { type ExportPlan, fileSha256, planExport, readPlan, readPlanSkips } from "./export-plan.js";
+import { exportMaskPredictor, timedPredictor } from "./export-predictor.js";
 import { finishedShard, runShard, type ShardResult, shardDir } from "./export-shard.js";
-import { type ResolvedExport, resolveExportSpec } from "./export-spec.js";
+import { type ExportShardRunners, isKubernetesShards, runShardsOn } from "./export-shard-runs.js";
+import { type ExportSpecContext, type ResolvedExport, resolveExportSpec } from "./export-spec.js";
 import {
   EMPTY_COUNTS,
   type ExportCounts,
@@ -41,16 +43,25 @@ export interface ExportRunDeps {
   readonly remoteMasks?: (lease: ModelLease, c: MethodConfig) => ObjectMaskPredictor;
   /** Images per chunk (the unit kept across resume); default 32. */
   readonly chunkImages?: number;
+  /**
+   * Where shards run besides this process: child processes (instead of in process) and, for
+   * sharding.kubernetes_indexed_job, an Indexed Job. Unset = in process, no cluster.
+   */
+  readonly shardRunners?: ExportShardRunners;
 }
 
 /** Skipped annotations sent on the Watch stream per job (all of them are in ListSkipped and the report). */
 const MAX_SKIP_EVENTS = 1000;
 
 /** Resolves a spec with the registry: the generator pinned to its newest version now. */
-export function specContext(deps: Pick<ExportRunDeps, "paths" | "generators" | "serviceProvider">) {
+export function specContext(
+  deps: Pick<ExportRunDeps, "paths" | "generators" | "serviceProvider" | "shardRunners">,
+): ExportSpecContext {
+  const k = deps.shardRunners?.kubernetes;
   return {
     paths: deps.paths,
     serviceProvider: deps.serviceProvider,
+    kubernetes: isKubernetesShards(k) ? { ready: true } : k ? { ready: false, missing: k.missing } : undefined,
     generator: async (field: string, model: string) => {
       const d = await deps.generators.describe(field, model);
       return { clientPath: d.clientPath, config: d.manifest.config };
@@ -210,7 +221,80 @@ async function runExport(deps: ExportRunDeps, job: ExportJob, ctx: Ctx, r: Resol
       }
     }
   };
-  await pool(indices, r.sharding.parallelism, runOne, ctx.signal);
+  const k8s = r.sharding.kubernetes ? deps.shardRunners?.kubernetes : undefined;
+  if (r.sharding.kubernetes && !isKubernetesShards(k8s))
+    throw new FailedPreconditionError(
+      `spec.sharding.kubernetes_indexed_job: no cluster is configured${k8s ? ` (${k8s.missing})` : ""}`,
+    );
+  const runner = isKubernetesShards(k8s) ? k8s.runner : deps.shardRunners?.local;
+  if (runner) {
+    const error = (message: string) => ({ code: "INTERNAL", message, field: "" });
+    if (isKubernetesShards(k8s)) ctx.update({ kubernetesJob: indexedJobName(job.id) });
+    try {
+      await runShardsOn({
+        runner,
+        kubernetes: isKubernetesShards(k8s) ? k8s.client : undefined,
+        jobId: job.id,
+        jobDir: ctx.jobDir,
+        plan,
+        indices,
+        parallelism: r.sharding.parallelism,
+        retriesPerShard: r.sharding.retriesPerShard,
+        signal: ctx.signal,
+        abortReason: () => ctx.abortReason(),
+        listener: {
+          started: (index, attempt) => {
+            shardSkips.set(index, []);
+            setShard(index, { state: "RUNNING", tries: attempt, startedAtMs: Date.now(), error: undefined });
+          },
+          retrying: (index, reason) => {
+            ctx.log("warn", index === undefined ? reason : `shard ${index} failed, retrying: ${reason}`);
+            if (index !== undefined) setShard(index, { error: error(reason) });
+          },
+          succeeded: (index, result, fresh) => {
+            results.set(index, result);
+            const skips = result.chunks.flatMap((ch) => ch.skipped);
+            shardSkips.set(index, skips);
+            shardDone.set(index, plan!.shards[index]!.annotations);
+            if (fresh) {
+              for (const record of skips) emitSkip(record);
+              for (const chunk of result.chunks) {
+                deps.metrics.annotations.inc({ outcome: "exported" }, chunk.exported);
+                deps.metrics.images.inc(chunk.images);
+              }
+            }
+            ctx.report({ done: progress(), total, message: `exporting: ${progress()} of ${total} annotations` });
+            setShard(index, {
+              state: "SUCCEEDED",
+              done: plan!.shards[index]!.annotations,
+              ...(fresh ? { finishedAtMs: Date.now() } : {}),
+            });
+            ctx.emit({ kind: "report", report: counts() }, { report: counts() });
+          },
+          failed: (index, reason, recorded) => {
+            ctx.log("error", `shard ${index} failed: ${reason}`);
+            const why = recorded ? { code: codeOf(recorded), message: recorded.message, field: "" } : error(reason);
+            setShard(index, { state: "FAILED", error: why, finishedAtMs: Date.now() });
+          },
+          progress: (index, done) => {
+            shardDone.set(index, done);
+            shards = shards.map((s) => (s.index === index ? { ...s, done } : s));
+            ctx.report(
+              { done: progress(), total, message: `exporting: ${progress()} of ${total} annotations` },
+              { shards },
+            );
+          },
+          log: (level, message) => ctx.log(level, message),
+        },
+      });
+    } catch (e) {
+      if (ctx.signal.aborted) {
+        const state = ctx.abortReason() === "cancel" ? "CANCELLED" : "INTERRUPTED";
+        for (const s of shards) if (s.state === "RUNNING" || s.state === "QUEUED") setShard(s.index, { state });
+      }
+      throw e;
+    }
+  } else await pool(indices, r.sharding.parallelism, runOne, ctx.signal);
 
   const ordered = indices.map((k) => results.get(k)!);
   const stats = ordered.flatMap((s) => s.chunks);

@@ -27,6 +27,7 @@ import { exportRunFunction, specContext } from "./export-job.js";
 import { exportMetrics } from "./export-metrics.js";
 import { readPlanSkips } from "./export-plan.js";
 import { SHARDS_DIR } from "./export-shard.js";
+import type { ExportShardRunners } from "./export-shard-runs.js";
 import { resolveExportSpec } from "./export-spec.js";
 import { EMPTY_COUNTS, type ExportEvent, type ExportExtras, type SkipRecord } from "./export-types.js";
 import { exportEventToWire, exportJobToWire, skippedToWire, skipReasonFromWire } from "./export-wire.js";
@@ -41,6 +42,8 @@ export interface ExportJobsOptions {
   readonly registry?: Registry;
   readonly remoteMasks?: (lease: ModelLease, c: MethodConfig) => ObjectMaskPredictor;
   readonly chunkImages?: number;
+  /** Child-process and Kubernetes shard runners (ExportRunDeps.shardRunners); unset = in process only. */
+  readonly shardRunners?: ExportShardRunners;
   /** Export jobs run at once; default 1. */
   readonly concurrency?: number;
 }
@@ -78,6 +81,7 @@ export class ExportJobs {
         metrics: exportMetrics(o.registry ?? new Registry()),
         remoteMasks: o.remoteMasks,
         chunkImages: o.chunkImages,
+        shardRunners: o.shardRunners,
       }),
     });
   }

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@exits/base";
 import { DomainError, STATUS_KINDS, type StatusKind } from "@exits/platform";
@@ -26,6 +26,7 @@ export async function writeShardFailure(jobDir: string, index: number, error: Do
     message: error.message,
     field: typeof field === "string" ? field : "",
   };
+  await mkdir(shardDir(jobDir, index), { recursive: true });
   await writeFileAtomic(join(shardDir(jobDir, index), FAILURE_FILE), `${JSON.stringify(record)}\n`);
 }
 

@@ -1,32 +1,23 @@
+import { toGrpcStatus } from "@exits/platform";
+import { status } from "@grpc/grpc-js";
 import type { JobErrorRecord } from "./job-types.js";
 
-const STATUS_KINDS = new Set([
-  "invalid_argument",
-  "not_found",
-  "already_exists",
-  "failed_precondition",
-  "resource_exhausted",
-  "unavailable",
-  "deadline_exceeded",
-  "cancelled",
-  "unimplemented",
-  "internal",
-]);
-
 /**
- * What a run function's error becomes in `JobStatus.error`. Recognised structurally (a
- * `statusKind` property, as the platform maps errors) so libraries' own errors that carry one
- * map alike; `field` is taken when the error names one. Anything else is INTERNAL.
+ * What a run function's error becomes in `JobStatus.error`: the status the platform's one mapping
+ * gives it (a `statusKind` as domain errors carry, or the code of a peer service's gRPC error,
+ * which stays e.g. UNAVAILABLE instead of becoming INTERNAL), the error's own message (the job's
+ * owner may see why it failed), and `field` when the error names one.
  */
 export function jobErrorOf(error: unknown): JobErrorRecord {
+  const mapped = toGrpcStatus(error);
+  const code = status[mapped.code] ?? "INTERNAL";
   if (error instanceof Error) {
-    const { statusKind, field } = error as Error & { statusKind?: unknown; field?: unknown };
-    const known = typeof statusKind === "string" && STATUS_KINDS.has(statusKind);
+    const { field, details } = error as Error & { field?: unknown; details?: unknown };
     return {
-      code: known ? statusKind.toUpperCase() : "INTERNAL",
-      message: error.message || error.name,
+      code,
+      message: (typeof details === "string" && details) || error.message || error.name,
       field: typeof field === "string" ? field : "",
     };
   }
-  return { code: "INTERNAL", message: String(error), field: "" };
+  return { code, message: String(error), field: "" };
 }

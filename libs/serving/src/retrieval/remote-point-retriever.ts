@@ -1,10 +1,11 @@
 import { realpathSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type RetrievalItem, type RetrievePointsResponse, ScoreScale, type Image as WireImage } from "@exits/contracts";
+import type { RetrievalItem, RetrievePointsResponse, Image as WireImage } from "@exits/contracts";
 import { cropToImage, type Point, patchCentre } from "@exits/dataset";
 import type { MethodConfig, ObjectPoints, ObjectSet, PointRetriever } from "@exits/exits";
 import type { ContractClient } from "../clients/contract-client.js";
+import { retrievalConfigToWire } from "../config/retrieval-config.js";
 import { DataPaths } from "../paths/data-paths.js";
 import { cropTransformFromWire } from "../similarity/crop-transform-wire.js";
 
@@ -23,10 +24,9 @@ export interface RemotePointRetrieverOptions {
 /**
  * The `PointRetriever` port over RetrievalService (image items: the service cuts the canonical
  * crop and gets T from SimilarityService). What is sent from `c`: the inference margin, the
- * attention layer and Sinkhorn settings, δ, α, and τ_FG / τ_BG in fixed mode. The wire has no
- * quantile fractions: in quantile mode the service applies its extractor's recorded ones (the
- * same as `c` whenever `c` is that extractor's config, as in the pipeline). Points come back as
- * patch indices on the crop and are mapped to image coordinates as `pointsFromScores` does.
+ * attention layer and Sinkhorn settings, δ, α, and the thresholds of `c`'s mode (τ_FG / τ_BG, or
+ * the per-object quantile fractions). Points come back as patch indices on the crop and are
+ * mapped to image coordinates as `pointsFromScores` does.
  */
 export function remotePointRetriever(options: RemotePointRetrieverOptions): PointRetriever {
   const paths = options.dataDir ? new DataPaths(options.dataDir) : undefined;
@@ -60,7 +60,7 @@ export function remotePointRetriever(options: RemotePointRetrieverOptions): Poin
           "retrievePoints",
           {
             items,
-            config: retrievalWire(c),
+            config: retrievalConfigToWire(c),
             extractorModel: options.extractorModel ?? "",
             crop: { inferenceMargin: c.crop.inferenceMargin, fill: 0 },
             similarity: {
@@ -97,17 +97,6 @@ export function remotePointRetriever(options: RemotePointRetrieverOptions): Poin
       }
       return out;
     },
-  };
-}
-
-/** `c.retrieval` on the wire: δ and α always, τ only in fixed mode (unset τ = the extractor's recorded mode). */
-function retrievalWire(c: MethodConfig) {
-  const r = c.retrieval;
-  return {
-    seedShiftPatches: r.delta,
-    alpha: r.alpha,
-    ...(r.mode === "fixed" ? { tauFg: r.tauFg, tauBg: r.tauBg } : {}),
-    scoreScale: ScoreScale.SCORE_SCALE_N_SQUARED,
   };
 }
 

@@ -95,17 +95,32 @@ export function extractorSettingsFromWire(
     execution,
     logEverySteps: t.logEverySteps,
     checkpointEverySteps: t.checkpointEverySteps,
-    wire: {
-      crop: cropConfigToWire(c),
-      vit: vitToWire(c),
-      head: { maskResolution: grid, hiddenChannels: 0 },
-      similarity: similarityConfigToWire(c),
-      loss: { diceEpsilon: IMPLEMENTED.diceEpsilon },
-      optimizer: optimizerToWire(c.extractor),
-      schedule: scheduleToWire(c.extractor, t.checkpointEverySteps, t.logEverySteps),
-      augmentation: augmentationToWire({ jitterP: 0, grayscaleP: 0, blurP: 0 }),
-      execution: executionToWire(execution, c.seed),
-    },
+    wire: extractorConfigToWire(c, { ...t, execution }),
+  };
+}
+
+/** How often a stage checkpoints and reports, and where it runs: what a wire config holds beside the MethodConfig. */
+export interface WireStageOptions {
+  checkpointEverySteps: number;
+  logEverySteps: number;
+  execution: JobExecution;
+}
+
+/**
+ * The fully resolved ExtractorTrainingConfig of `c` (resolved_spec, and what a client sends to
+ * train exactly `c`'s extractor: `exits pipeline --remote`).
+ */
+export function extractorConfigToWire(c: MethodConfig, o: WireStageOptions): ExtractorTrainingConfig {
+  return {
+    crop: cropConfigToWire(c),
+    vit: vitToWire(c),
+    head: { maskResolution: c.crop.size / c.crop.patch, hiddenChannels: 0 },
+    similarity: similarityConfigToWire(c),
+    loss: { diceEpsilon: IMPLEMENTED.diceEpsilon },
+    optimizer: optimizerToWire(c.extractor),
+    schedule: scheduleToWire(c.extractor, o.checkpointEverySteps, o.logEverySteps),
+    augmentation: augmentationToWire({ jitterP: 0, grayscaleP: 0, blurP: 0 }),
+    execution: executionToWire(o.execution, c.seed),
   };
 }
 
@@ -207,33 +222,38 @@ export function generatorSettingsFromWire(
   c = t.config;
   const { seed, execution } = executionFromWire(present(w.execution), f("execution"), service);
   c = resolveOnto(c, { seed }, { seed: f("execution.seed") });
-  const g = c.generator;
   return {
     config: c,
     execution,
     logEverySteps: t.logEverySteps,
     checkpointEverySteps: t.checkpointEverySteps,
-    wire: {
-      crop: cropConfigToWire(c),
-      vit: vitToWire(c),
-      decoder: { maskResolution: S / c.crop.maskStride, hiddenChannels: c.model.decoderChannels },
-      similarity: similarityConfigToWire(c),
-      retrieval: retrievalConfigToWire(c),
-      pointDropout: { foreground: c.retrieval.dropout, background: c.retrieval.dropout },
-      loss: {
-        lambdaPoint: g.lambdaPoint,
-        lambdaMil: g.lambdaMil,
-        lambdaCrf: g.lambdaCrf,
-        lambdaCrfWarmupSteps: g.crfWarmupSteps,
-        diceEpsilon: IMPLEMENTED.diceEpsilon,
-      },
-      crf: crfConfigToWire(c.crf),
-      emaMomentum: g.emaMomentum,
-      optimizer: optimizerToWire(g),
-      schedule: scheduleToWire(g, t.checkpointEverySteps, t.logEverySteps),
-      augmentation: augmentationToWire(g),
-      execution: executionToWire(execution, c.seed),
+    wire: generatorConfigToWire(c, { ...t, execution }),
+  };
+}
+
+/** The fully resolved GeneratorTrainingConfig of `c` (resolved_spec; what a client sends to train `c`'s generator). */
+export function generatorConfigToWire(c: MethodConfig, o: WireStageOptions): GeneratorTrainingConfig {
+  const g = c.generator;
+  return {
+    crop: cropConfigToWire(c),
+    vit: vitToWire(c),
+    decoder: { maskResolution: c.crop.size / c.crop.maskStride, hiddenChannels: c.model.decoderChannels },
+    similarity: similarityConfigToWire(c),
+    retrieval: retrievalConfigToWire(c),
+    pointDropout: { foreground: c.retrieval.dropout, background: c.retrieval.dropout },
+    loss: {
+      lambdaPoint: g.lambdaPoint,
+      lambdaMil: g.lambdaMil,
+      lambdaCrf: g.lambdaCrf,
+      lambdaCrfWarmupSteps: g.crfWarmupSteps,
+      diceEpsilon: IMPLEMENTED.diceEpsilon,
     },
+    crf: crfConfigToWire(c.crf),
+    emaMomentum: g.emaMomentum,
+    optimizer: optimizerToWire(g),
+    schedule: scheduleToWire(g, o.checkpointEverySteps, o.logEverySteps),
+    augmentation: augmentationToWire(g),
+    execution: executionToWire(o.execution, c.seed),
   };
 }
 

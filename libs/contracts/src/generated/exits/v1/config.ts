@@ -307,6 +307,22 @@ export interface RetrievalConfig {
    * score = N²·(π_f − π_b), so one setting serves every grid size N.
    */
   scoreScale: ScoreScale;
+  /**
+   * Per-object quantile thresholds instead of fixed τ (the library's built-in rule, chosen by
+   * the sweep recorded in bench/quality/RETRIEVAL-SWEEP.md): the top fg_fraction of P_Box by
+   * score, among patches with score > 0, become P̂_FG. Fraction in [0, 1]. Setting fg_fraction or
+   * bg_fraction selects quantile mode (then tau_fg / tau_bg must be unset); in replies they are
+   * set exactly when quantile mode was used. Default: the mode recorded in the extractor's
+   * manifest.
+   */
+  fgFraction?:
+    | number
+    | undefined;
+  /**
+   * The bottom bg_fraction of P_Box by score, among patches with score < 0, become P̂_BG.
+   * Fraction in [0, 1]; fg_fraction + bg_fraction <= 1.
+   */
+  bgFraction?: number | undefined;
 }
 
 /** MAL's mean-field CRF (method.md §3.6), used by the CRF loss, CrfService and optional refinement. */
@@ -1381,6 +1397,12 @@ export const RetrievalConfig: MessageFns<RetrievalConfig> = {
     if (message.scoreScale !== 0) {
       writer.uint32(40).int32(message.scoreScale);
     }
+    if (message.fgFraction !== undefined) {
+      writer.uint32(49).double(message.fgFraction);
+    }
+    if (message.bgFraction !== undefined) {
+      writer.uint32(57).double(message.bgFraction);
+    }
     return writer;
   },
 
@@ -1437,6 +1459,22 @@ export const RetrievalConfig: MessageFns<RetrievalConfig> = {
             message.scoreScale = reader.int32() as any;
             continue;
           }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.fgFraction = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.bgFraction = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1472,6 +1510,16 @@ export const RetrievalConfig: MessageFns<RetrievalConfig> = {
         : isSet(object.score_scale)
         ? scoreScaleFromJSON(object.score_scale)
         : 0,
+      fgFraction: isSet(object.fgFraction)
+        ? globalThis.Number(object.fgFraction)
+        : isSet(object.fg_fraction)
+        ? globalThis.Number(object.fg_fraction)
+        : undefined,
+      bgFraction: isSet(object.bgFraction)
+        ? globalThis.Number(object.bgFraction)
+        : isSet(object.bg_fraction)
+        ? globalThis.Number(object.bg_fraction)
+        : undefined,
     };
   },
 
@@ -1492,6 +1540,12 @@ export const RetrievalConfig: MessageFns<RetrievalConfig> = {
     if (message.scoreScale !== 0) {
       obj.scoreScale = scoreScaleToJSON(message.scoreScale);
     }
+    if (message.fgFraction !== undefined) {
+      obj.fgFraction = floatToJson(message.fgFraction);
+    }
+    if (message.bgFraction !== undefined) {
+      obj.bgFraction = floatToJson(message.bgFraction);
+    }
     return obj;
   },
 
@@ -1505,6 +1559,8 @@ export const RetrievalConfig: MessageFns<RetrievalConfig> = {
     message.tauFg = object.tauFg ?? undefined;
     message.tauBg = object.tauBg ?? undefined;
     message.scoreScale = object.scoreScale ?? 0;
+    message.fgFraction = object.fgFraction ?? undefined;
+    message.bgFraction = object.bgFraction ?? undefined;
     return message;
   },
 };
