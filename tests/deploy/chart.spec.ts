@@ -245,7 +245,6 @@ describe("charts/exits rendered by helm-render", { skip }, () => {
     const role = ofKind(defaults, "Role")[0];
     assert.deepEqual(role.rules, [
       { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list", "watch", "delete"] },
-      { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
     ]);
     assert.equal(ofKind(defaults, "ClusterRole").length + ofKind(defaults, "ClusterRoleBinding").length, 0);
     const binding = ofKind(defaults, "RoleBinding")[0];

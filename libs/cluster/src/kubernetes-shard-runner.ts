@@ -46,7 +46,11 @@ export class KubernetesShardRunner implements ShardRunner {
     if (end.finished) return;
 
     const controller = new AbortController();
-    const signal = AbortSignal.any([controller.signal, ...(o.signal ? [o.signal] : []), ...(o.detach ? [o.detach] : [])]);
+    const signal = AbortSignal.any([
+      controller.signal,
+      ...(o.signal ? [o.signal] : []),
+      ...(o.detach ? [o.detach] : []),
+    ]);
     try {
       for await (const event of this.client.watch({
         labelSelector: exportJobSelector(o.exportJobId),

@@ -151,14 +151,11 @@ describe("exporter on Kubernetes Indexed Jobs", () => {
     assert.equal(labels["app.kubernetes.io/name"], "exits");
     assert.equal(labels["app.kubernetes.io/instance"], "prod", "the release label the NetworkPolicies select on");
 
-    assert.deepEqual(
-      k.pods.map((p) => [p.index, p.attempt, p.exitCode]).sort(),
-      [
-        [0, 1, 0],
-        [1, 1, 137],
-        [1, 2, 0],
-      ],
-    );
+    assert.deepEqual(k.pods.map((p) => [p.index, p.attempt, p.exitCode]).sort(), [
+      [0, 1, 0],
+      [1, 1, 137],
+      [1, 2, 0],
+    ]);
     assert.equal(api.job(name)!.status!.failed, 1);
     assert.ok(
       events.some((e) => /retries them/.test(e.log?.message ?? "")),
@@ -199,7 +196,12 @@ describe("exporter on Kubernetes Indexed Jobs", () => {
     assert.equal(job.status!.state, JobState.JOB_STATE_SUCCEEDED, job.status!.message);
     assert.equal(job.status!.attempt, 2, "resumed once, by the restart");
     assert.equal(api.job(name)!.metadata!.uid, uid, "the same Job, adopted (409 then GET)");
-    assert.equal(api.requests.filter((r) => r.method === "POST" && r.body && (r.body as { metadata: { name: string } }).metadata.name === name).length, 2);
+    assert.equal(
+      api.requests.filter(
+        (r) => r.method === "POST" && r.body && (r.body as { metadata: { name: string } }).metadata.name === name,
+      ).length,
+      2,
+    );
     assert.deepEqual(
       k.pods.map((p) => [p.index, p.exitCode]).sort(),
       [
@@ -226,5 +228,44 @@ describe("exporter on Kubernetes Indexed Jobs", () => {
       "Background",
     );
     await stuckRun;
+  });
+  test("an index that fails every retry fails the job; a resume replaces the failed Job and keeps the done shard", async () => {
+    const { client } = await serve();
+    const started = await startJob(client, "out/replaced.json", 1);
+    const name = indexedJobName(started.jobId);
+    const broken = kubelet({ crashes: new Map([[1, 2]]) });
+    const running = broken.run(name);
+    const { job } = await finished(client, started.jobId);
+    await running;
+    assert.equal(job.status!.state, JobState.JOB_STATE_FAILED);
+    assert.match(job.status!.error!.message, /shard 1 failed: its pod failed 2 times/);
+    assert.deepEqual(
+      job.shards.map((x) => x.status!.state),
+      [JobState.JOB_STATE_SUCCEEDED, JobState.JOB_STATE_FAILED],
+    );
+    const failedUid = api.job(name)!.metadata!.uid;
+    assert.equal(api.job(name)!.status!.failedIndexes, "1");
+
+    await client.unary("resumeJob", { jobId: started.jobId });
+    // The new Job's pods only: wait for the exporter to delete the failed Job and create another.
+    while (api.job(name)?.metadata?.uid === failedUid || !api.job(name)) await new Promise((r) => setTimeout(r, 10));
+    const fresh = kubelet();
+    const rerun = fresh.run(name);
+    const { job: resumed } = await finished(client, started.jobId);
+    await rerun;
+    assert.equal(resumed.status!.state, JobState.JOB_STATE_SUCCEEDED, resumed.status!.message);
+    assert.ok(
+      api.requests.some((r) => r.method === "DELETE" && r.path.endsWith(`/jobs/${name}`)),
+      "the failed Job was deleted",
+    );
+    assert.deepEqual(
+      fresh.pods.map((p) => [p.index, p.exitCode]).sort(),
+      [
+        [0, 0],
+        [1, 0],
+      ],
+      "every index gets a pod; shard 0's returns at once (already done)",
+    );
+    assert.deepEqual(await readAll(join(fixture.dataDir, "out/replaced.json")), reference);
   });
 });

@@ -3,8 +3,7 @@
 // that of exportDataset in one process, RLE for RLE. A shard that fails for good (REJECT on an
 // image that does not decode) fails the job with the shard's own error, without retries.
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -84,7 +83,10 @@ test("2 child-process shards merge to what one in-process export writes; a perma
   assert.deepEqual(merged, reference);
   assert.equal(job.report!.annotationsExported, fixture.cleanCount);
   assert.ok(
-    events.some((e) => e.status!.state === JobState.JOB_STATE_RUNNING && e.status!.done > 0 && e.status!.done < fixture.cleanCount),
+    events.some(
+      (e) =>
+        e.status!.state === JobState.JOB_STATE_RUNNING && e.status!.done > 0 && e.status!.done < fixture.cleanCount,
+    ),
     "progress while the shards run",
   );
   // The masks were made by the children: the exporter's own predictor never ran.

@@ -124,7 +124,7 @@ export class FakeKubelet {
     }
     this.stop();
     // Pods held back by `beforePod` never start; the others end on SIGTERM.
-    await Promise.race([Promise.allSettled(inFlight), sleep(10_000)]);
+    while (this.running.size > 0) await sleep(10);
   }
 
   /** Stops every pod (SIGTERM) and the control loop. */

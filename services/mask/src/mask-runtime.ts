@@ -2,8 +2,10 @@ import type { JsonLogger } from "@exits/base";
 import { EnvReader, type ServiceConfig, type ServiceMetrics, type ServiceReadiness } from "@exits/platform";
 import {
   ContractClient,
+  CrfEngine,
   type CrfRefiner,
   DataPaths,
+  inProcessCrfRefiner,
   MaskInference,
   MaskMetrics,
   type ModelLoader,
@@ -27,6 +29,7 @@ export class MaskRuntime {
   readonly metrics: MaskMetrics;
   readonly paths: DataPaths;
   private readonly crfClient?: ContractClient;
+  private readonly crfEngine?: CrfEngine;
 
   constructor(
     readonly config: ServiceConfig,
@@ -55,6 +58,15 @@ export class MaskRuntime {
     if (crfAddress !== "") {
       this.crfClient = new ContractClient("crf", crfAddress, { maxMessageBytes: config.maxMessageBytes });
       crf = remoteCrfRefiner(this.crfClient);
+    } else {
+      this.crfEngine = new CrfEngine({
+        paths: this.paths,
+        runtime: { executionProvider: config.executionProvider, intraOpNumThreads: config.intraOpThreads },
+        maxBatch: read.integer("EXITS_CRF_MAX_BATCH", 8, { min: 1, max: 256 }),
+        maxObjects: read.integer("EXITS_MAX_OBJECTS_PER_REQUEST", 1024, { min: 1, max: 1_000_000 }),
+        logger,
+      });
+      crf = inProcessCrfRefiner(this.crfEngine);
     }
     this.inference = new MaskInference({
       registry: this.registry,
@@ -77,5 +89,6 @@ export class MaskRuntime {
     await this.inference.close();
     await this.registry.close();
     this.crfClient?.close();
+    await this.crfEngine?.close();
   }
 }

@@ -9,9 +9,17 @@ import { after, before, describe, test } from "node:test";
 import type { ImageMasks, PredictMasksRequest, PredictMasksResponse } from "@exits/contracts";
 import { encodeMask, writeSyntheticDataset } from "@exits/dataset";
 import { cropMaskPredictor, loadModel, MaskPredictor, type MethodObject, ObjectSet } from "@exits/exits";
-import { checkHealth, metricSample, type RunningService, scrapeMetrics } from "@exits/platform";
+import {
+  checkHealth,
+  contractServiceSpec,
+  metricSample,
+  type RunningService,
+  scrapeMetrics,
+  startGrpcService,
+} from "@exits/platform";
 import { ContractClient, type ModelLoader, remoteMaskPredictor, writeTinyGenerator } from "@exits/serving";
 import * as grpc from "@grpc/grpc-js";
+import { CrfModule } from "../../crf/src/crf.module.js";
 import { startMaskService } from "./mask.service-spec.js";
 
 const SERVICE = "exits.v1.MaskService";
@@ -112,6 +120,33 @@ describe("MaskService over gRPC", () => {
   after(async () => {
     client?.close();
     await service?.shutdown("test over");
+  });
+
+  test("crf_refine: in process and through a CrfService give the same refined masks", async () => {
+    const request = requestOf(fx.set, fx.set.objects, {
+      config: { crfRefine: true, crf: { iterations: 5 } },
+    } as Partial<PredictMasksRequest>);
+    const plain = await client.unary<PredictMasksRequest, PredictMasksResponse>(
+      "predictMasks",
+      requestOf(fx.set, fx.set.objects),
+    );
+    const local = await client.unary<PredictMasksRequest, PredictMasksResponse>("predictMasks", request);
+    assert.equal(local.config?.crfRefine, true);
+    assert.equal(local.config?.crf?.iterations, 5);
+    assert.notDeepEqual(masksOf(local.images), masksOf(plain.images), "refinement changes the masks");
+    const crf = await startGrpcService(contractServiceSpec("crf", CrfModule), baseEnv(fx.dir));
+    const viaCrf = await startMaskService(baseEnv(fx.dir, { EXITS_CRF_ADDRESS: `127.0.0.1:${crf.grpcPort}` }));
+    const other = new ContractClient("mask", `127.0.0.1:${viaCrf.grpcPort}`);
+    try {
+      const remote = await other.unary<PredictMasksRequest, PredictMasksResponse>("predictMasks", request);
+      assert.deepEqual(masksOf(remote.images), masksOf(local.images));
+      const refined = metricSample(await scrapeMetrics("127.0.0.1", crf.metricsPort), "exits_crf_items_total", {});
+      assert.equal(refined, fx.set.objects.length, "the CrfService refined every object");
+    } finally {
+      other.close();
+      await viaCrf.shutdown("test over");
+      await crf.shutdown("test over");
+    }
   });
 
   test("unary and stream give identical masks, equal to the in-process library; remote predictor too", async () => {
@@ -305,28 +340,32 @@ describe("MaskService queue, deadlines and loading", () => {
   test("full queue → RESOURCE_EXHAUSTED; an expired call's objects are dropped, not computed", async () => {
     const fx = await fixture();
     const service = await startMaskService(
-      baseEnv(fx.dir, { EXITS_MASK_MAX_QUEUE: "6", EXITS_MASK_MAX_QUEUE_DELAY_MS: "300", EXITS_MASK_MAX_BATCH: "64" }),
+      baseEnv(fx.dir, { EXITS_MASK_MAX_QUEUE: "6", EXITS_MASK_MAX_QUEUE_DELAY_MS: "1000", EXITS_MASK_MAX_BATCH: "64" }),
     );
     const client = new ContractClient("mask", `127.0.0.1:${service.grpcPort}`);
     try {
       await until("SERVING", async () => (await checkHealth(`127.0.0.1:${service.grpcPort}`, SERVICE)) === "SERVING");
       const four = requestOf(fx.set, fx.set.objects.slice(0, 4));
+      const metrics = () => scrapeMetrics("127.0.0.1", service.metricsPort);
       const first = client.unary("predictMasks", four);
-      await new Promise((r) => setTimeout(r, 50));
+      // Wait until its four objects sit in the queue (decoding may take a while on a busy machine).
+      await until("4 objects queued", async () => metricSample(await metrics(), "exits_mask_queue_depth", {}) === 4);
       const full = await grpcCode(client.unary("predictMasks", four));
       assert.equal(full.code, "RESOURCE_EXHAUSTED", full.details);
       assert.match(full.details, /queue is full/);
       assert.equal((await grpcCode(first)).code, "OK");
 
-      const metrics = () => scrapeMetrics("127.0.0.1", service.metricsPort);
       const masksBefore = metricSample(await metrics(), "exits_mask_masks_total", {}) ?? 0;
       const late = await grpcCode(
-        client.unary("predictMasks", requestOf(fx.set, fx.set.objects.slice(0, 3)), { timeoutMs: 60 }),
+        client.unary("predictMasks", requestOf(fx.set, fx.set.objects.slice(0, 3)), { timeoutMs: 300 }),
       );
       assert.equal(late.code, "DEADLINE_EXCEEDED");
-      await new Promise((r) => setTimeout(r, 400));
+      // The batch would run 1 s after the objects were queued; by then their call has expired.
+      await until(
+        "3 objects dropped",
+        async () => metricSample(await metrics(), "exits_mask_dropped_total", { reason: "deadline" }) === 3,
+      );
       const m = await metrics();
-      assert.equal(metricSample(m, "exits_mask_dropped_total", { reason: "deadline" }), 3);
       assert.equal(metricSample(m, "exits_mask_masks_total", {}) ?? 0, masksBefore, "no mask computed for it");
       assert.equal(metricSample(m, "exits_mask_queue_depth", {}), 0);
     } finally {

@@ -67,6 +67,11 @@ describe("exits export-shard", () => {
     assert.equal(missing.exitCode, SHARD_EXIT_PERMANENT);
   });
 
+  test("@exits/serving provides the shard entry point", async () => {
+    const serving = (await import("@exits/serving")) as { runExportShard?: unknown };
+    assert.equal(typeof serving.runExportShard, "function");
+  });
+
   test("is a command of the exits CLI", () => {
     const repo = join(import.meta.dirname, "..", "..", "..", "..");
     const run = spawnSync(

@@ -103,7 +103,7 @@ export async function runExportShardCommand(
   }
 }
 
-/** libs/serving's shard entry point, when this build has one. */
+/** libs/serving's shard entry point, loaded lazily: only this command needs the serving stack. */
 async function loadRunExportShard(): Promise<RunExportShard | undefined> {
   const serving = (await import("@exits/serving")) as unknown as { runExportShard?: RunExportShard };
   return serving.runExportShard;

@@ -2,6 +2,7 @@ import { DType, type RefineRequest, type RefineResponse } from "@exits/contracts
 import type { ObjectCrop } from "@exits/dataset";
 import type { ContractClient } from "../clients/contract-client.js";
 import { type CrfSettings, crfConfigToWire } from "../config/crf-config.js";
+import type { CrfEngine } from "../crf/crf-engine.js";
 
 /** One crop-level probability map and the crop it belongs to. */
 export interface RefineInput {
@@ -35,35 +36,50 @@ export function boxInMap(crop: ObjectCrop, R: number) {
   return { x0: b.x0 * s, y0: b.y0 * s, x1: b.x1 * s, y1: b.y1 * s };
 }
 
+/** The Refine request CrfService takes for `items` (colours and box at the map's resolution R). */
+function refineRequest(items: readonly RefineInput[], settings: CrfSettings, R: number): RefineRequest {
+  return {
+    items: items.map((item, k) => ({
+      probabilities: {
+        shape: [R, R],
+        dtype: DType.DTYPE_FLOAT32,
+        data: new Uint8Array(item.probabilities.buffer, item.probabilities.byteOffset, item.probabilities.byteLength),
+      },
+      colours: { rgb: { shape: [R, R, 3], dtype: DType.DTYPE_UINT8, data: cropColours(item.crop, R) } },
+      box: boxInMap(item.crop, R),
+      key: String(k),
+    })),
+    config: crfConfigToWire(settings),
+    includeProbabilities: true,
+    fill: 0,
+  };
+}
+
+function refinedProbabilities(reply: RefineResponse, R: number): Float32Array[] {
+  return reply.results.map((r) => {
+    const copy = new Uint8Array(r.probabilities!.data);
+    return new Float32Array(copy.buffer, 0, R * R);
+  });
+}
+
 /** crf_refine through CrfService (EXITS_CRF_ADDRESS): one Refine call per image's objects. */
 export function remoteCrfRefiner(client: ContractClient, timeoutMs = 60_000): CrfRefiner {
   return {
     async refine(items, settings, R) {
-      const request: RefineRequest = {
-        items: items.map((item, k) => ({
-          probabilities: {
-            shape: [R, R],
-            dtype: DType.DTYPE_FLOAT32,
-            data: new Uint8Array(
-              item.probabilities.buffer,
-              item.probabilities.byteOffset,
-              item.probabilities.byteLength,
-            ),
-          },
-          colours: { rgb: { shape: [R, R, 3], dtype: DType.DTYPE_UINT8, data: cropColours(item.crop, R) } },
-          box: boxInMap(item.crop, R),
-          key: String(k),
-        })),
-        config: crfConfigToWire(settings),
-        includeProbabilities: true,
-        fill: 0,
-      };
-      const reply = await client.unary<RefineRequest, RefineResponse>("refine", request, { timeoutMs });
-      return reply.results.map((r) => {
-        const bytes = r.probabilities!.data;
-        const copy = new Uint8Array(bytes);
-        return new Float32Array(copy.buffer, 0, R * R);
-      });
+      const request = refineRequest(items, settings, R);
+      return refinedProbabilities(
+        await client.unary<RefineRequest, RefineResponse>("refine", request, { timeoutMs }),
+        R,
+      );
+    },
+  };
+}
+
+/** crf_refine in this process: the same request through CrfService's engine, no network. */
+export function inProcessCrfRefiner(engine: CrfEngine): CrfRefiner {
+  return {
+    async refine(items, settings, R) {
+      return refinedProbabilities(await engine.refine(refineRequest(items, settings, R)), R);
     },
   };
 }
