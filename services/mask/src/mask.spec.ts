@@ -227,9 +227,11 @@ describe("MaskService over gRPC", () => {
     let again: PredictMasksResponse | undefined;
     await until("v1 loaded again", async () => {
       const r = await grpcCode(
-        client.unary<PredictMasksRequest, PredictMasksResponse>("predictMasks", pinned).then((x) => {
-          again = x;
-        }),
+        client
+          .unary<PredictMasksRequest, PredictMasksResponse>("predictMasks", pinned, { retryUnavailableMs: 0 })
+          .then((x) => {
+            again = x;
+          }),
       );
       assert.ok(["OK", "UNAVAILABLE"].includes(r.code), `${r.code} ${r.details}`);
       return r.code === "OK";
@@ -389,7 +391,9 @@ describe("MaskService queue, deadlines and loading", () => {
     const client = new ContractClient("mask", address);
     try {
       assert.equal(await checkHealth(address, SERVICE), "NOT_SERVING");
-      const r = await grpcCode(client.unary("predictMasks", requestOf(fx.set, fx.set.objects.slice(0, 1))));
+      const r = await grpcCode(
+        client.unary("predictMasks", requestOf(fx.set, fx.set.objects.slice(0, 1)), { retryUnavailableMs: 0 }),
+      );
       assert.equal(r.code, "UNAVAILABLE", r.details);
       assert.match(r.details, /still loading/);
       const info = await client.unary<{ model: string }, { ready: boolean; path: string }>("getModelInfo", {
