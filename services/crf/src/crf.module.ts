@@ -1,31 +1,10 @@
-import type { JsonLogger } from "@exits/base";
-import {
-  SERVICE_CONFIG,
-  SERVICE_LOGGER,
-  SERVICE_METRICS,
-  type ServiceConfig,
-  type ServiceMetrics,
-} from "@exits/platform";
-import { Inject, Module, type OnApplicationShutdown } from "@nestjs/common";
+import { runtimeModule } from "@exits/platform";
 import { CrfController } from "./crf.controller.js";
 import { CrfRuntime } from "./crf-runtime.js";
 
-/** CrfService: its runtime reads its own variables from the service configuration's environment. */
-@Module({
-  controllers: [CrfController],
-  providers: [
-    {
-      provide: CrfRuntime,
-      useFactory: (config: ServiceConfig, logger: JsonLogger, metrics: ServiceMetrics) =>
-        new CrfRuntime(config, logger, metrics),
-      inject: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_METRICS],
-    },
-  ],
-})
-export class CrfModule implements OnApplicationShutdown {
-  constructor(@Inject(CrfRuntime) private readonly runtime: CrfRuntime) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.runtime.close();
-  }
-}
+/** CrfService: the controller over its runtime (variables read from the service configuration's environment). */
+export const CrfModule = runtimeModule(
+  CrfController,
+  CrfRuntime,
+  ({ config, logger, metrics }) => new CrfRuntime(config, logger, metrics),
+);

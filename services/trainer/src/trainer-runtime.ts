@@ -29,6 +29,11 @@ export class TrainerRuntime {
     });
   }
 
+  /** Jobs a SIGKILL left RUNNING become INTERRUPTED and are re-queued from their checkpoints. */
+  start(): Promise<void> {
+    return this.jobs.recover();
+  }
+
   async close(): Promise<void> {
     await this.jobs.close();
     this.retrievalClient?.close();
