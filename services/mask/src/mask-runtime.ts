@@ -49,10 +49,10 @@ export class MaskRuntime {
       loader: hooks.loader,
       pollMs: read.integer("EXITS_MODEL_POLL_MS", 2000, { min: 0, max: 3_600_000 }),
       onLoad: (seconds) => this.metrics.modelLoad.observe(seconds),
-      onReadyChange: (ready) => readiness.set(ready),
+      onServableChange: (servable) => readiness.set(servable),
     });
-    // Not ready until the default generator has loaded (the registry reports changes only).
-    readiness.set(this.registry.isReady());
+    // Not ready until the registry has looked: then while the default generator loads.
+    readiness.set(this.registry.isServable());
     const crfAddress = read.string("EXITS_CRF_ADDRESS", "");
     let crf: CrfRefiner | undefined;
     if (crfAddress !== "") {

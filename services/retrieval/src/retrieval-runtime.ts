@@ -1,5 +1,5 @@
 import type { JsonLogger } from "@exits/base";
-import { EnvReader, type ServiceConfig, type ServiceMetrics } from "@exits/platform";
+import { EnvReader, type ServiceConfig, type ServiceMetrics, type ServiceReadiness } from "@exits/platform";
 import {
   ContractClient,
   DataPaths,
@@ -19,7 +19,7 @@ export class RetrievalRuntime {
   readonly engine: RetrievalEngine;
   private readonly client?: ContractClient;
 
-  constructor(config: ServiceConfig, logger: JsonLogger, metrics: ServiceMetrics) {
+  constructor(config: ServiceConfig, logger: JsonLogger, metrics: ServiceMetrics, readiness: ServiceReadiness) {
     const read = new EnvReader(config.env);
     const paths = new DataPaths(config.dataDir);
     const graphMetrics = new GraphMetrics(metrics.registry);
@@ -32,7 +32,9 @@ export class RetrievalRuntime {
       defaultModel: read.string("EXITS_DEFAULT_EXTRACTOR", "models/extractor"),
       logger,
       onLoad: (seconds) => graphMetrics.modelLoadSeconds.observe(seconds),
+      onServableChange: (servable) => readiness.set(servable),
     });
+    readiness.set(this.registry.isServable());
     const address = read.string("EXITS_SIMILARITY_ADDRESS", "");
     if (address !== "")
       this.client = new ContractClient("similarity", address, { maxMessageBytes: config.maxMessageBytes });

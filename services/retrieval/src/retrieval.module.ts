@@ -6,5 +6,5 @@ import { RetrievalRuntime } from "./retrieval-runtime.js";
 export const RetrievalModule = runtimeModule(
   RetrievalController,
   RetrievalRuntime,
-  ({ config, logger, metrics }) => new RetrievalRuntime(config, logger, metrics),
+  ({ config, logger, metrics, readiness }) => new RetrievalRuntime(config, logger, metrics, readiness),
 );

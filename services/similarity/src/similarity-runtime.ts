@@ -1,5 +1,5 @@
 import type { JsonLogger } from "@exits/base";
-import { EnvReader, type ServiceConfig, type ServiceMetrics } from "@exits/platform";
+import { EnvReader, type ServiceConfig, type ServiceMetrics, type ServiceReadiness } from "@exits/platform";
 import { DataPaths, GraphMetrics, ModelRegistry, SimilarityEngine, SimilarityRpc } from "@exits/serving";
 
 /** What one SimilarityService process holds: the extractor registry and the engine over it. */
@@ -7,7 +7,7 @@ export class SimilarityRuntime {
   readonly registry: ModelRegistry;
   readonly rpc: SimilarityRpc;
 
-  constructor(config: ServiceConfig, logger: JsonLogger, metrics: ServiceMetrics) {
+  constructor(config: ServiceConfig, logger: JsonLogger, metrics: ServiceMetrics, readiness: ServiceReadiness) {
     const read = new EnvReader(config.env);
     const paths = new DataPaths(config.dataDir);
     const graphMetrics = new GraphMetrics(metrics.registry);
@@ -17,7 +17,9 @@ export class SimilarityRuntime {
       defaultModel: read.string("EXITS_DEFAULT_EXTRACTOR", "models/extractor"),
       logger,
       onLoad: (seconds) => graphMetrics.modelLoadSeconds.observe(seconds),
+      onServableChange: (servable) => readiness.set(servable),
     });
+    readiness.set(this.registry.isServable());
     const engine = new SimilarityEngine({
       paths,
       runtime: { executionProvider: config.executionProvider, intraOpNumThreads: config.intraOpThreads },

@@ -6,5 +6,5 @@ import { SimilarityRuntime } from "./similarity-runtime.js";
 export const SimilarityModule = runtimeModule(
   SimilarityController,
   SimilarityRuntime,
-  ({ config, logger, metrics }) => new SimilarityRuntime(config, logger, metrics),
+  ({ config, logger, metrics, readiness }) => new SimilarityRuntime(config, logger, metrics, readiness),
 );

@@ -39,6 +39,33 @@ async function dataDir(): Promise<string> {
 }
 
 describe("ModelRegistry", () => {
+  test("servable (health): false only while a default model exists and loads; true when there is none", async () => {
+    const root = await dataDir();
+    const servable: boolean[] = [];
+    const gated = gatedLoader();
+    const options = {
+      paths: new DataPaths(root),
+      kind: "generator" as const,
+      defaultModel: "models/generator",
+      loader: gated.loader,
+      pollMs: 20,
+      onServableChange: (s: boolean) => servable.push(s),
+    };
+    const empty = new ModelRegistry(options);
+    empty.start();
+    for (let i = 0; i < 100 && servable.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(servable, [true], "nothing to wait for");
+    assert.equal(empty.isReady(), false);
+    await writeTinyGenerator(root, "models/generator/v1", 1);
+    for (let i = 0; i < 100 && servable.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(servable, [true, false], "a default appeared and is loading");
+    gated.open();
+    for (let i = 0; i < 200 && servable.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(servable, [true, false, true]);
+    assert.equal(empty.isServable(), true);
+    await empty.close();
+  });
+
   test("UNAVAILABLE while loading, then a lease; readiness follows the default model", async () => {
     const root = await dataDir();
     await writeTinyGenerator(root, "models/generator/v1", 1);

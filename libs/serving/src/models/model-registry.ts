@@ -26,8 +26,13 @@ export interface ModelRegistryOptions {
   logger?: Logger;
   /** Seconds one version took to load (weights read + hashed), for the model-load metric. */
   onLoad?: (seconds: number, lease: { clientPath: string; version: string }) => void;
-  /** Called whenever the default model's readiness changes (health SERVING / NOT_SERVING). */
+  /** Called whenever the default model's readiness changes (a version loaded or not). */
   onReadyChange?: (ready: boolean) => void;
+  /**
+   * Called whenever `isServable()` changes: what a service's health (readiness) should follow.
+   * False only while there is a default model and none of its versions has loaded yet.
+   */
+  onServableChange?: (servable: boolean) => void;
   /** How often the default model directory is rescanned for new versions; 0 = only on acquire. Default 2000. */
   pollMs?: number;
   /** Most loaded versions kept (least recently used beyond this are released once idle). Default 4. */
@@ -204,6 +209,9 @@ export class ModelRegistry {
   private readonly loader: ModelLoader;
   private timer?: NodeJS.Timeout;
   private readyNow = false;
+  private servableNow = false;
+  /** The default model's directory holds no model (or is invalid) at the last look. */
+  private defaultAbsent = false;
   private closed = false;
 
   constructor(private readonly options: ModelRegistryOptions) {
@@ -220,9 +228,18 @@ export class ModelRegistry {
     }
   }
 
-  /** Whether the default model has a loaded version (the service's readiness). */
+  /** Whether the default model has a loaded version. */
   isReady(): boolean {
     return this.readyNow;
+  }
+
+  /**
+   * Whether the service can take calls now: the default model has loaded, or there is none to
+   * wait for (calls naming a model are served; an empty `model` answers NOT_FOUND). Health follows
+   * this, so a fresh deployment without models is still reachable by callers that name theirs.
+   */
+  isServable(): boolean {
+    return this.servableNow;
   }
 
   /** Resolves when the default model is ready (or rejects with why it cannot be). */
@@ -299,6 +316,8 @@ export class ModelRegistry {
   private async refreshDefault(): Promise<void> {
     try {
       const target = await this.locate("model", "");
+      this.defaultAbsent = false;
+      this.noteReady();
       const entry = await this.entryFor(target, "model");
       await entry.ready;
       if (entry.state === "ready") this.supersede(entry);
@@ -308,13 +327,19 @@ export class ModelRegistry {
           error: entry.error?.message,
         });
     } catch {
-      // Absent or invalid default: not ready; the next poll looks again.
+      // Absent or invalid default: not ready, nothing to wait for; the next poll looks again.
+      this.defaultAbsent = true;
     }
     this.noteReady();
   }
 
   private noteReady(): void {
     const ready = this.newestReady(this.defaultDir()) !== undefined;
+    const servable = ready || this.defaultAbsent;
+    if (servable !== this.servableNow) {
+      this.servableNow = servable;
+      this.options.onServableChange?.(servable);
+    }
     if (ready === this.readyNow) return;
     this.readyNow = ready;
     this.options.onReadyChange?.(ready);
