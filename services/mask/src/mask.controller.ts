@@ -1,16 +1,13 @@
 import {
-  ExecutionProvider,
   type GetModelInfoRequest,
   type ImageMasks,
   type MaskServiceController,
   MaskServiceControllerMethods,
   type ModelInfo,
-  ModelKind,
   type PredictMasksRequest,
   type PredictMasksResponse,
 } from "@exits/contracts";
-import { gridOf } from "@exits/exits";
-import type { CallContext } from "@exits/serving";
+import { type CallContext, modelInfo } from "@exits/serving";
 import type { Metadata, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
 import { Controller, Inject } from "@nestjs/common";
 import { Observable } from "rxjs";
@@ -29,12 +26,6 @@ function callContext(call: ServerUnaryCall<unknown, unknown> | ServerWritableStr
   const deadline = d instanceof Date ? d.getTime() : Number.isFinite(d) ? Number(d) : undefined;
   return { context: { deadline, signal: controller.signal }, done: () => call.off("cancelled", onCancel) };
 }
-
-const PROVIDERS = {
-  cpu: ExecutionProvider.EXECUTION_PROVIDER_CPU,
-  cuda: ExecutionProvider.EXECUTION_PROVIDER_CUDA,
-  auto: ExecutionProvider.EXECUTION_PROVIDER_AUTO,
-} as const;
 
 /** exits.v1.MaskService: a thin adapter over `MaskInference` (libs/serving/src/mask). */
 @Controller()
@@ -97,30 +88,13 @@ export class MaskController implements MaskServiceController {
 
   async getModelInfo(request: GetModelInfoRequest): Promise<ModelInfo> {
     const d = await this.runtime.registry.describe("model", request.model ?? "");
-    const c = d.manifest.config;
-    const { grid, maskSize } = gridOf(c);
-    const training = d.manifest.training as Record<string, unknown>;
-    return {
-      kind: ModelKind.MODEL_KIND_GENERATOR,
-      path: d.clientPath,
-      weightsSha256: d.sha256,
-      cropSize: c.crop.size,
-      patchSize: c.crop.patch,
-      gridSize: grid,
-      maskResolution: maskSize,
-      vit: {
-        patchSize: c.crop.patch,
-        embedDim: c.model.embedDim,
-        depth: c.model.depth,
-        numHeads: c.model.numHeads,
-        mlpRatio: c.model.mlpRatio,
-        pretrainedWeights: "",
-      },
-      trainingJobId: typeof training?.["jobId"] === "string" ? (training["jobId"] as string) : "",
-      trainingConfigJson: JSON.stringify(c),
-      provider: PROVIDERS[this.runtime.config.executionProvider as keyof typeof PROVIDERS] ?? 0,
-      ready: d.ready,
-      exitsVersion: typeof training?.["exitsVersion"] === "string" ? (training["exitsVersion"] as string) : "",
-    };
+    if (!d.ready) return modelInfo(d);
+    // The provider actually in use (CUDA may have fallen back to the CPU), from the version's session.
+    const lease = await this.runtime.registry.acquire("model", request.model ?? "");
+    try {
+      return modelInfo({ ...d, provider: await this.runtime.inference.providerOf(lease) });
+    } finally {
+      lease.release();
+    }
   }
 }

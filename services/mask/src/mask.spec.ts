@@ -6,7 +6,14 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { ImageMasks, PredictMasksRequest, PredictMasksResponse } from "@exits/contracts";
+import {
+  ExecutionProvider,
+  type ImageMasks,
+  type ModelInfo,
+  ModelKind,
+  type PredictMasksRequest,
+  type PredictMasksResponse,
+} from "@exits/contracts";
 import { encodeMask, writeSyntheticDataset } from "@exits/dataset";
 import { cropMaskPredictor, loadModel, MaskPredictor, type MethodObject, ObjectSet } from "@exits/exits";
 import {
@@ -120,6 +127,18 @@ describe("MaskService over gRPC", () => {
   after(async () => {
     client?.close();
     await service?.shutdown("test over");
+  });
+
+  test("GetModelInfo: the served generator's shapes, weights hash and the provider its session runs on", async () => {
+    const info = await client.unary<{ model: string }, ModelInfo>("getModelInfo", { model: "" });
+    const { manifest } = await loadModel(join(fx.dir, "models/generator/v1"), "generator");
+    assert.equal(info.kind, ModelKind.MODEL_KIND_GENERATOR);
+    assert.equal(info.path, "models/generator/v1");
+    assert.equal(info.cropSize, manifest.config.crop.size);
+    assert.equal(info.maskResolution, manifest.config.crop.size / manifest.config.crop.maskStride);
+    assert.equal(info.provider, ExecutionProvider.EXECUTION_PROVIDER_CPU);
+    assert.equal(info.ready, true);
+    assert.match(info.weightsSha256, /^[0-9a-f]{64}$/);
   });
 
   test("crf_refine: in process and through a CrfService give the same refined masks", async () => {

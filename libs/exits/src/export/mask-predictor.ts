@@ -55,6 +55,11 @@ export class MaskPredictor {
     return out;
   }
 
+  /** The execution provider the session actually runs on (CUDA may have fallen back to CPU). */
+  get provider(): "cpu" | "cuda" {
+    return this.graph.session.provider;
+  }
+
   release(): Promise<void> {
     return this.graph.release();
   }

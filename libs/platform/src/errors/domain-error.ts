@@ -76,8 +76,3 @@ export class UnimplementedError extends DomainError {
     super("unimplemented", `${method} is not implemented yet; it arrives with ${plannedWith}`);
   }
 }
-
-/** Throws `UnimplementedError`: the body of an RPC handler whose work belongs to a later change. */
-export function notImplementedYet(method: string, plannedWith: string): never {
-  throw new UnimplementedError(method, plannedWith);
-}

@@ -15,17 +15,26 @@ export interface CrfRefiner {
   refine(items: readonly RefineInput[], settings: CrfSettings, maskSize: number): Promise<Float32Array[]>;
 }
 
-/** uint8 [R, R, 3] RGB of a crop at the map's resolution (nearest of the S × S crop's pixel centres). */
+/**
+ * uint8 [R, R, 3] RGB of a crop at the map's resolution: the mean of each (S/R)² block, the
+ * colours the generator's CRF loss compares (`writeDownsampledChw`), rounded to 8 bits.
+ */
 export function cropColours(crop: ObjectCrop, R: number): Uint8Array {
   const { image } = crop;
-  const out = new Uint8Array(R * R * 3);
   const f = image.width / R;
+  if (!Number.isInteger(f) || image.height !== image.width)
+    throw new RangeError(`crop ${image.width}x${image.height} cannot be reduced to ${R}x${R}`);
+  const out = new Uint8Array(R * R * 3);
   for (let y = 0; y < R; y++)
-    for (let x = 0; x < R; x++) {
-      const sx = Math.min(image.width - 1, Math.floor((x + 0.5) * f));
-      const sy = Math.min(image.height - 1, Math.floor((y + 0.5) * f));
-      out.set(image.data.subarray((sy * image.width + sx) * 3, (sy * image.width + sx) * 3 + 3), (y * R + x) * 3);
-    }
+    for (let x = 0; x < R; x++)
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        for (let dy = 0; dy < f; dy++) {
+          const row = (y * f + dy) * image.width;
+          for (let dx = 0; dx < f; dx++) sum += image.data[(row + x * f + dx) * 3 + c]!;
+        }
+        out[(y * R + x) * 3 + c] = Math.round(sum / (f * f));
+      }
   return out;
 }
 

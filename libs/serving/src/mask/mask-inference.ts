@@ -254,15 +254,27 @@ export class MaskInference {
     return { index: i, key: entry.key ?? "", image, objects: prepared };
   }
 
-  /** One graph run: canonical crops of the batch's objects through the version's bucketed generator. */
-  private async runBatch(lease: ModelLease, jobs: CropJob[]): Promise<CropResult[]> {
-    const generator = new BucketedGenerator(lease, {
+  /**
+   * The execution provider a version's sessions run on (GetModelInfo): the smallest bucket's,
+   * compiled now if no call has yet (it is the session the first single-object call would use).
+   */
+  async providerOf(lease: ModelLease): Promise<"cpu" | "cuda"> {
+    const generator = this.generatorOf(lease);
+    return (await generator.session(generator.buckets[0]!)).provider;
+  }
+
+  private generatorOf(lease: ModelLease): BucketedGenerator {
+    return new BucketedGenerator(lease, {
       buckets: this.options.buckets ?? DEFAULT_BATCH_BUCKETS,
       runtime: this.options.runtime,
       onRun: (seconds, bucket) => this.options.metrics?.onnxRun.observe({ bucket: String(bucket) }, seconds),
     });
+  }
+
+  /** One graph run: canonical crops of the batch's objects through the version's bucketed generator. */
+  private async runBatch(lease: ModelLease, jobs: CropJob[]): Promise<CropResult[]> {
     const crops = jobs.map((j) => canonicalCrop(j.image, j.points, j.config));
-    const probabilities = await generator.predict(crops);
+    const probabilities = await this.generatorOf(lease).predict(crops);
     return crops.map((crop, k) => ({ crop, probabilities: probabilities[k]! }));
   }
 }

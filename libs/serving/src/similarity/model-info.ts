@@ -26,30 +26,34 @@ export function sweepSource(manifest: ModelManifest): string | undefined {
   return `sweep:${dataset ?? "unknown dataset"}${at ? `@${at}` : ""}`;
 }
 
-/**
- * ModelInfo of an extractor version from its manifest. `retrieval` is set only when the manifest
- * records a sweep (model.proto: unset fields = no sweep); training_config_json is the manifest's
- * recorded training configuration (the wire spec when the trainer recorded one, else the
- * resolved MethodConfig) as JSON.
- */
-export function extractorModelInfo(d: {
+/** What describing a model version needs: its manifest, hash, readiness and the provider in use. */
+export interface DescribedModel {
   clientPath: string;
   manifest: ModelManifest;
   sha256: string;
   ready: boolean;
   provider?: "cpu" | "cuda";
-}): ModelInfo {
+}
+
+/**
+ * ModelInfo of a model version from its manifest, for either kind. Extractors carry the
+ * similarity settings and, only when the manifest records a sweep, the retrieval defaults
+ * (model.proto: unset fields = no sweep); generators their mask resolution R.
+ * training_config_json is the manifest's recorded training configuration (the wire spec when the
+ * trainer recorded one, else the resolved MethodConfig) as JSON.
+ */
+export function modelInfo(d: DescribedModel): ModelInfo {
   const c = d.manifest.config;
   const training = d.manifest.training as Record<string, unknown> | undefined;
-  const retrieval: RetrievalConfig = sweepSource(d.manifest) ? retrievalConfigToWire(c) : { scoreScale: 0 };
+  const extractor = d.manifest.kind === "extractor";
   return {
-    kind: ModelKind.MODEL_KIND_EXTRACTOR,
+    kind: extractor ? ModelKind.MODEL_KIND_EXTRACTOR : ModelKind.MODEL_KIND_GENERATOR,
     path: d.clientPath,
     weightsSha256: d.sha256,
     cropSize: c.crop.size,
     patchSize: c.crop.patch,
     gridSize: gridOf(c).grid,
-    maskResolution: 0,
+    maskResolution: extractor ? 0 : gridOf(c).maskSize,
     vit: {
       patchSize: c.crop.patch,
       embedDim: c.model.embedDim,
@@ -59,8 +63,12 @@ export function extractorModelInfo(d: {
       pretrainedWeights: text(training, "pretrainedWeights") ?? "",
       dropPathRate: 0,
     },
-    similarity: similarityConfigToWire(c),
-    retrieval,
+    ...(extractor
+      ? {
+          similarity: similarityConfigToWire(c),
+          retrieval: (sweepSource(d.manifest) ? retrievalConfigToWire(c) : { scoreScale: 0 }) as RetrievalConfig,
+        }
+      : {}),
     trainingJobId: text(training, "jobId", "job_id") ?? "",
     trainingConfigJson: JSON.stringify(training?.["spec"] ?? training?.["config"] ?? c),
     provider: providerToWire(d.provider),

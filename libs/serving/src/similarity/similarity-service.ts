@@ -9,7 +9,7 @@ import { gridOf } from "@exits/exits";
 import type { Counter } from "prom-client";
 import { similarityConfigToWire } from "../config/similarity-config.js";
 import type { ModelDescription, ModelLease } from "../models/model-registry.js";
-import { extractorModelInfo } from "./model-info.js";
+import { modelInfo } from "./model-info.js";
 import { type ModelSource, objectSimilarityToWire, outputsOf, type SimilarityEngine } from "./similarity-engine.js";
 
 export interface ExtractorSource extends ModelSource {
@@ -89,6 +89,6 @@ export class SimilarityRpc {
         lease.release();
       }
     }
-    return extractorModelInfo({ ...d, provider: this.engine.provider });
+    return modelInfo({ ...d, provider: this.engine.provider });
   }
 }
