@@ -1,7 +1,14 @@
 import type { JsonLogger } from "@exits/base";
 import { FillMode } from "@exits/contracts";
 import { EnvReader, type ServiceConfig, type ServiceMetrics } from "@exits/platform";
-import { ContractClient, DataPaths, ExportJobs, ModelRegistry, remoteMaskPredictor } from "@exits/serving";
+import {
+  ContractClient,
+  crfConfigToWire,
+  DataPaths,
+  ExportJobs,
+  ModelRegistry,
+  remoteMaskPredictor,
+} from "@exits/serving";
 import { exporterShardRunners } from "./exporter-shards.js";
 
 /**
@@ -44,7 +51,7 @@ export class ExporterRuntime {
       shardRunners: exporterShardRunners(config),
       // The MaskService reads images by path from the same data directory (a shared volume).
       remoteMasks: client
-        ? (lease, c) =>
+        ? (lease, c, crfRefine) =>
             remoteMaskPredictor(client, {
               dataDir: config.dataDir,
               batch: c.export.batch,
@@ -52,6 +59,8 @@ export class ExporterRuntime {
               config: {
                 crop: { inferenceMargin: c.crop.inferenceMargin, fill: FillMode.FILL_MODE_MIRROR },
                 pasteThreshold: c.export.threshold,
+                crfRefine,
+                crf: crfConfigToWire(c.crf),
               },
             })
         : undefined,

@@ -14,8 +14,10 @@ import {
   type ListSkippedResponse,
   SkipReason,
 } from "@exits/contracts";
+import { encodeMask } from "@exits/dataset";
+import { cropMaskPredictor, gridOf, loadModel, MaskPredictor, ObjectSet, resolveMethodConfig } from "@exits/exits";
 import { metricSample, type RunningService, scrapeMetrics, startGrpcService } from "@exits/platform";
-import { ContractClient } from "@exits/serving";
+import { ContractClient, CrfEngine, inProcessCrfRefiner, resolveCrfSettings } from "@exits/serving";
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { EXPORTER_SERVICE_SPEC } from "./exporter.service-spec.js";
 import { type ExportFixture, readAll, referenceExport, writeExportFixture } from "./exporter-fixture.testing.js";
@@ -123,6 +125,60 @@ describe("ExporterService", () => {
     assert.equal(over.job.status!.state, JobState.JOB_STATE_SUCCEEDED);
   });
 
+  test("crf_refine: the CRF refines each crop's probabilities before paste-back, with the job's CRF settings", async () => {
+    const { job } = await finished(
+      (await start(spec({ outputPath: "out/crf.json", config: { crfRefine: true, crf: { iterations: 5 } } }))).jobId,
+    );
+    assert.equal(job.status!.state, JobState.JOB_STATE_SUCCEEDED, job.status!.message);
+    assert.equal(job.resolvedSpec!.config!.crfRefine, true);
+    assert.equal(job.resolvedSpec!.config!.crf!.iterations, 5);
+    const refined = await readAll(join(fixture.dataDir, "out/crf.json"));
+    // The same library path by hand: generator probabilities → CRF (5 iterations) → paste-back.
+    const { manifest, parameters } = await loadModel(join(fixture.dataDir, "models/generator"), "generator");
+    const c = resolveMethodConfig(
+      { export: { threshold: 0.5, batch: 16 }, crf: { iterations: 5 }, seed: 0 },
+      manifest.config,
+    );
+    const set = await ObjectSet.read(join(fixture.dataDir, fixture.clean), join(fixture.dataDir, fixture.imagesDir), {
+      points: "annotation",
+    });
+    const predictor = await MaskPredictor.create(c, parameters, 16, {
+      runtime: { executionProvider: "cpu", intraOpNumThreads: 1 },
+    });
+    const engine = new CrfEngine({
+      runtime: { executionProvider: "cpu", intraOpNumThreads: 1 },
+      maxBatch: 16,
+      maxObjects: 1e6,
+    });
+    try {
+      const settings = resolveCrfSettings(c.crf, undefined, "crf");
+      const expected = await cropMaskPredictor(predictor, c, (probabilities, crops) =>
+        inProcessCrfRefiner(engine).refine(
+          crops.map((crop, k) => ({ crop, probabilities: probabilities[k]! })),
+          settings,
+          gridOf(c).maskSize,
+        ),
+      ).predictObjects(set, set.objects);
+      const byId = new Map(refined.map((a) => [a.id, a]));
+      set.objects.forEach((o, k) => {
+        const a = byId.get(o.id)!;
+        assert.equal(
+          (a.segmentation as { counts: string }).counts,
+          encodeMask(expected[k]!.mask).counts,
+          `annotation ${o.id}`,
+        );
+      });
+    } finally {
+      await predictor.release();
+      await engine.close();
+    }
+    const plain = new Map(reference.map((a) => [a.id, (a.segmentation as { counts: string }).counts]));
+    assert.ok(
+      refined.some((a) => (a.segmentation as { counts: string }).counts !== plain.get(a.id)),
+      "refinement changes some masks",
+    );
+  });
+
   test("bad annotations are skipped with their reasons, counted, listed and paged; REJECT fails naming the first", async () => {
     const { job } = await finished(
       (await start(spec({ inputAnnotations: fixture.bad, outputPath: "out/bad.json" }))).jobId,
@@ -202,7 +258,7 @@ describe("ExporterService", () => {
       [{ config: { pasteThreshold: 1.5 } }, /spec\.config\.paste_threshold/],
       [{ config: { batchSize: 0 } }, /spec\.config\.batch_size/],
       [{ config: { crop: { fill: 2 } } }, /spec\.config\.crop\.fill: only FILL_MODE_MIRROR/],
-      [{ config: { crfRefine: true } }, /spec\.config\.crf_refine/],
+      [{ config: { crfRefine: true, crf: { iterations: 0 } } }, /spec\.config\.crf\.iterations/],
       [{ sharding: { shardCount: 0 } }, /spec\.sharding\.shard_count/],
       [{ sharding: { shardCount: 2, shardIndex: 2 } }, /spec\.sharding\.shard_index/],
     ];

@@ -37,14 +37,25 @@ export function pasteObjectMask(
   return { mask, score: count ? sum / count : 0 };
 }
 
-/** The embedded `ObjectMaskPredictor`: canonical crops through an in-process `CropPredictor`, pasted back. */
-export function cropMaskPredictor(predictor: CropPredictor, c: MethodConfig): ObjectMaskPredictor {
+/** Optional refinement of the crop-level probabilities before paste-back (a CRF: `crf_refine`). */
+export type CropRefiner = (probabilities: Float32Array[], crops: readonly ObjectCrop[]) => Promise<Float32Array[]>;
+
+/**
+ * The embedded `ObjectMaskPredictor`: canonical crops through an in-process `CropPredictor`,
+ * optionally refined, pasted back.
+ */
+export function cropMaskPredictor(
+  predictor: CropPredictor,
+  c: MethodConfig,
+  refine?: CropRefiner,
+): ObjectMaskPredictor {
   return {
     batch: predictor.batch,
     async predictObjects(set: ObjectSet, objects: readonly MethodObject[]): Promise<ObjectMask[]> {
       const crops: ObjectCrop[] = [];
       for (const o of objects) crops.push(canonicalCrop(await set.pixels(o.imageId), o.points, c));
-      const probs = await predictor.predict(crops);
+      const predicted = await predictor.predict(crops);
+      const probs = refine ? await refine(predicted, crops) : predicted;
       return objects.map((o, k) => {
         const { width, height } = set.image(o.imageId);
         return pasteObjectMask(probs[k]!, crops[k]!, width, height, c);

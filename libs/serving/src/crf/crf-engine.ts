@@ -24,7 +24,8 @@ import type { GraphMetrics } from "../similarity/graph-metrics.js";
 import { firstNonFinite, float32Tensor, readWireTensor, uint8Tensor } from "../similarity/wire-tensor.js";
 
 export interface CrfEngineOptions {
-  paths: DataPaths;
+  /** Where `image_crop` colours are read; absent = only colour tensors are accepted (in-process refiners). */
+  paths?: DataPaths;
   runtime?: Partial<RuntimeConfig>;
   maxBatch: number;
   maxObjects: number;
@@ -152,6 +153,8 @@ export class CrfEngine {
           `must be square for image_crop colours, got ${h}x${w}`,
         );
       const { map } = cropTransformFromWire(present(crop.crop), `${f}.crop`, h);
+      if (!this.options.paths)
+        throw new InvalidArgumentError(`${f}.image`, "image crops are not accepted here; send the colours as a tensor");
       const image = await decodeWireImage(present(crop.image), `${f}.image`, this.options.paths);
       const values = cropRaster({ ...image, channels: 3 }, map.box, h, h, { border: "mirror", flipped: map.flipped });
       for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) out[c * n + i] = Math.round(values[i * 3 + c]!) / 255;

@@ -42,8 +42,7 @@ const PROVIDER_TO_WIRE: Record<ExecutionProviderChoice, ExecutionProvider> = {
 /**
  * A wire ExportConfig (at `prefix`, "spec.config") onto the generator's own MethodConfig: margin
  * and fill through CropConfig (training fields refused), paste threshold in (0, 1), batch size,
- * CRF settings (the refinement itself needs a CRF over the crop, which the export does not run in
- * process: crf_refine true is refused), execution provider / device / threads / seed.
+ * crf_refine and its CRF settings, execution provider / device / threads / seed.
  */
 export function resolveExportConfig(
   base: MethodConfig,
@@ -57,11 +56,9 @@ export function resolveExportConfig(
   if (w.pasteThreshold !== undefined)
     check.range(f("paste_threshold"), w.pasteThreshold, 0, 1, { min: true, max: true });
   if (w.batchSize !== undefined) check.integer(f("batch_size"), w.batchSize, 1, MAX_BATCH);
-  if (w.crfRefine === true)
-    throw new InvalidArgumentError(
-      f("crf_refine"),
-      "only false is supported: the export pastes the generator's probabilities directly (method.md, section 5)",
-    );
+  // The method pastes the generator's probabilities directly (method.md §5); crf_refine runs MAL's
+  // CRF over each crop's probabilities first, with the `crf` settings.
+  const crfRefine = w.crfRefine ?? false;
   c = applyCrfConfig(c, present(w.crf), f("crf"));
   const execution = resolveExecution(present(w.execution), f("execution"), serviceProvider);
   c = resolveOnto(
@@ -78,12 +75,12 @@ export function resolveExportConfig(
   return {
     config: c,
     execution,
-    crfRefine: false,
+    crfRefine,
     wire: {
       crop: { inferenceMargin: cropConfigToWire(c).inferenceMargin, fill: cropConfigToWire(c).fill },
       pasteThreshold: c.export.threshold,
       batchSize: c.export.batch,
-      crfRefine: false,
+      crfRefine,
       crf: crfConfigToWire(c.crf),
       execution: executionToWire(execution),
     },

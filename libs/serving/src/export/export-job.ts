@@ -5,7 +5,6 @@ import type { ExecutionProviderChoice } from "@exits/base";
 import { type Logger, writeFileAtomic } from "@exits/base";
 import { indexedJobName } from "@exits/cluster";
 import type { ExportJobSpec } from "@exits/contracts";
-import type { MethodConfig, ObjectMaskPredictor } from "@exits/exits";
 import { DomainError, FailedPreconditionError } from "@exits/platform";
 import type { JobContext, JobRunFunction, JobSnapshot } from "../jobs/job-types.js";
 import type { ModelLease, ModelRegistry } from "../models/model-registry.js";
@@ -13,7 +12,7 @@ import type { DataPaths } from "../paths/data-paths.js";
 import { mergeShards } from "./export-merge.js";
 import type { ExportMetrics } from "./export-metrics.js";
 import { type ExportPlan, fileSha256, planExport, readPlan, readPlanSkips } from "./export-plan.js";
-import { exportMaskPredictor, timedPredictor } from "./export-predictor.js";
+import { type ExportPredictorDeps, exportMaskPredictor, timedPredictor } from "./export-predictor.js";
 import { finishedShard, runShard, type ShardResult, shardDir } from "./export-shard.js";
 import { type ExportShardRunners, isKubernetesShards, runShardsOn } from "./export-shard-runs.js";
 import { type ExportSpecContext, type ResolvedExport, resolveExportSpec } from "./export-spec.js";
@@ -40,7 +39,7 @@ export interface ExportRunDeps {
   readonly logger: Logger;
   readonly metrics: ExportMetrics;
   /** MaskService adapter (EXITS_MASK_ADDRESS): masks over gRPC instead of in process. */
-  readonly remoteMasks?: (lease: ModelLease, c: MethodConfig) => ObjectMaskPredictor;
+  readonly remoteMasks?: ExportPredictorDeps["remoteMasks"];
   /** Images per chunk (the unit kept across resume); default 32. */
   readonly chunkImages?: number;
   /**

@@ -16,16 +16,16 @@ import {
   type WatchJobRequest,
   type ExportJob as WireExportJob,
 } from "@exits/contracts";
-import type { MethodConfig, ObjectMaskPredictor } from "@exits/exits";
 import { InvalidArgumentError } from "@exits/platform";
 import { Registry } from "prom-client";
 import { JobManager } from "../jobs/job-manager.js";
 import { listQueryFromWire } from "../jobs/job-wire.js";
-import type { ModelLease, ModelRegistry } from "../models/model-registry.js";
+import type { ModelRegistry } from "../models/model-registry.js";
 import type { DataPaths } from "../paths/data-paths.js";
 import { exportRunFunction, specContext } from "./export-job.js";
 import { exportMetrics } from "./export-metrics.js";
 import { readPlanSkips } from "./export-plan.js";
+import type { ExportPredictorDeps } from "./export-predictor.js";
 import { SHARDS_DIR } from "./export-shard.js";
 import type { ExportShardRunners } from "./export-shard-runs.js";
 import { resolveExportSpec } from "./export-spec.js";
@@ -40,7 +40,7 @@ export interface ExportJobsOptions {
   readonly intraOpThreads: number;
   readonly logger: Logger;
   readonly registry?: Registry;
-  readonly remoteMasks?: (lease: ModelLease, c: MethodConfig) => ObjectMaskPredictor;
+  readonly remoteMasks?: ExportPredictorDeps["remoteMasks"];
   readonly chunkImages?: number;
   /** Child-process and Kubernetes shard runners (ExportRunDeps.shardRunners); unset = in process only. */
   readonly shardRunners?: ExportShardRunners;
