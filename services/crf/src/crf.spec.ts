@@ -13,6 +13,7 @@ import { meanFieldCrf } from "@exits/models";
 import {
   checkHealth,
   contractServiceSpec,
+  loopbackServiceEnv,
   metricSample,
   type RunningService,
   scrapeMetrics,
@@ -57,17 +58,7 @@ describe("CrfService over real gRPC", () => {
 
   before(async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "exits-crf-"));
-    const env = {
-      EXITS_GRPC_HOST: "127.0.0.1",
-      EXITS_GRPC_PORT: "0",
-      EXITS_METRICS_PORT: "0",
-      EXITS_LOG_LEVEL: "error",
-      EXITS_SHUTDOWN_DRAIN_MS: "0",
-      EXITS_DATA_DIR: dataDir,
-      EXITS_EXECUTION_PROVIDER: "cpu",
-      EXITS_INTRA_OP_THREADS: "1",
-      EXITS_MAX_OBJECTS_PER_REQUEST: "16",
-    };
+    const env = loopbackServiceEnv(dataDir, { EXITS_MAX_OBJECTS_PER_REQUEST: "16" });
     service = await startGrpcService(contractServiceSpec("crf", CrfModule), env);
     address = `127.0.0.1:${service.grpcPort}`;
     client = new ContractClient("crf", address);

@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { indexedJobName } from "@exits/cluster";
 import { FakeKubeApi } from "@exits/cluster/testing";
 import { type ExportJob, type ExportJobEvent, JobState } from "@exits/contracts";
-import { loadServiceConfig, type RunningService, startGrpcService } from "@exits/platform";
+import { loadServiceConfig, loopbackServiceEnv, type RunningService, startGrpcService } from "@exits/platform";
 import { ContractClient } from "@exits/serving";
 import { EXPORTER_SERVICE_SPEC } from "./exporter.service-spec.js";
 import {
@@ -70,15 +70,7 @@ before(async () => {
   await api.start();
   const kubeconfig = join(fixture.dataDir, "kubeconfig.json");
   await writeFile(kubeconfig, api.kubeConfig().exportConfig());
-  env = {
-    EXITS_GRPC_HOST: "127.0.0.1",
-    EXITS_GRPC_PORT: "0",
-    EXITS_METRICS_PORT: "0",
-    EXITS_LOG_LEVEL: "error",
-    EXITS_SHUTDOWN_DRAIN_MS: "0",
-    EXITS_DATA_DIR: fixture.dataDir,
-    EXITS_EXECUTION_PROVIDER: "cpu",
-    EXITS_INTRA_OP_THREADS: "1",
+  env = loopbackServiceEnv(fixture.dataDir, {
     EXITS_EXPORT_CHUNK_IMAGES: "2",
     KUBECONFIG: kubeconfig,
     EXITS_K8S_NAMESPACE: "exits",
@@ -86,7 +78,7 @@ before(async () => {
     EXITS_K8S_DATA_PVC: "exits-data",
     EXITS_K8S_SERVICE_ACCOUNT: "exits",
     EXITS_K8S_RELEASE: "prod",
-  };
+  });
 });
 
 after(async () => {

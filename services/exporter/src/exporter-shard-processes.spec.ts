@@ -8,7 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type ExportJob, type ExportJobEvent, InvalidPolicy, JobState } from "@exits/contracts";
-import { metricSample, type RunningService, scrapeMetrics, startGrpcService } from "@exits/platform";
+import {
+  loopbackServiceEnv,
+  metricSample,
+  type RunningService,
+  scrapeMetrics,
+  startGrpcService,
+} from "@exits/platform";
 import { ContractClient } from "@exits/serving";
 import { EXPORTER_SERVICE_SPEC } from "./exporter.service-spec.js";
 import {
@@ -25,19 +31,14 @@ let client: ContractClient;
 
 before(async () => {
   fixture = await writeExportFixture(await mkdtemp(join(tmpdir(), "exits-exporter-processes-")), 8);
-  service = await startGrpcService(EXPORTER_SERVICE_SPEC, {
-    EXITS_GRPC_HOST: "127.0.0.1",
-    EXITS_GRPC_PORT: "0",
-    EXITS_METRICS_PORT: "0",
-    EXITS_LOG_LEVEL: "error",
-    EXITS_SHUTDOWN_DRAIN_MS: "0",
-    EXITS_DATA_DIR: fixture.dataDir,
-    EXITS_EXECUTION_PROVIDER: "cpu",
-    EXITS_INTRA_OP_THREADS: "1",
-    EXITS_EXPORT_CHUNK_IMAGES: "2",
-    EXITS_EXPORT_SHARD_RUNNER: "process",
-    EXITS_EXPORT_SHARD_COMMAND: JSON.stringify(EXITS_FROM_SOURCE),
-  });
+  service = await startGrpcService(
+    EXPORTER_SERVICE_SPEC,
+    loopbackServiceEnv(fixture.dataDir, {
+      EXITS_EXPORT_CHUNK_IMAGES: "2",
+      EXITS_EXPORT_SHARD_RUNNER: "process",
+      EXITS_EXPORT_SHARD_COMMAND: JSON.stringify(EXITS_FROM_SOURCE),
+    }),
+  );
   client = new ContractClient("exporter", `127.0.0.1:${service.grpcPort}`);
 });
 

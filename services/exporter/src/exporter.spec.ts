@@ -16,7 +16,13 @@ import {
 } from "@exits/contracts";
 import { encodeMask } from "@exits/dataset";
 import { cropMaskPredictor, gridOf, loadModel, MaskPredictor, ObjectSet, resolveMethodConfig } from "@exits/exits";
-import { metricSample, type RunningService, scrapeMetrics, startGrpcService } from "@exits/platform";
+import {
+  loopbackServiceEnv,
+  metricSample,
+  type RunningService,
+  scrapeMetrics,
+  startGrpcService,
+} from "@exits/platform";
 import { ContractClient, CrfEngine, inProcessCrfRefiner, resolveCrfSettings } from "@exits/serving";
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { EXPORTER_SERVICE_SPEC } from "./exporter.service-spec.js";
@@ -52,17 +58,10 @@ before(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "exits-exporter-"));
   fixture = await writeExportFixture(dataDir);
   reference = await referenceExport(fixture, join(dataDir, "reference.json"));
-  service = await startGrpcService(EXPORTER_SERVICE_SPEC, {
-    EXITS_GRPC_HOST: "127.0.0.1",
-    EXITS_GRPC_PORT: "0",
-    EXITS_METRICS_PORT: "0",
-    EXITS_LOG_LEVEL: "error",
-    EXITS_SHUTDOWN_DRAIN_MS: "0",
-    EXITS_DATA_DIR: dataDir,
-    EXITS_EXECUTION_PROVIDER: "cpu",
-    EXITS_INTRA_OP_THREADS: "1",
-    EXITS_EXPORT_CHUNK_IMAGES: "2",
-  });
+  service = await startGrpcService(
+    EXPORTER_SERVICE_SPEC,
+    loopbackServiceEnv(dataDir, { EXITS_EXPORT_CHUNK_IMAGES: "2" }),
+  );
   client = new ContractClient("exporter", `127.0.0.1:${service.grpcPort}`);
 });
 

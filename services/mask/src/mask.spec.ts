@@ -19,6 +19,7 @@ import { cropMaskPredictor, loadModel, MaskPredictor, type MethodObject, ObjectS
 import {
   checkHealth,
   contractServiceSpec,
+  loopbackServiceEnv,
   metricSample,
   type RunningService,
   scrapeMetrics,
@@ -30,17 +31,8 @@ import { CrfModule } from "../../crf/src/crf.module.js";
 import { startMaskService } from "./mask.service-spec.js";
 
 const SERVICE = "exits.v1.MaskService";
-const baseEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
-  EXITS_GRPC_HOST: "127.0.0.1",
-  EXITS_GRPC_PORT: "0",
-  EXITS_METRICS_PORT: "0",
-  EXITS_LOG_LEVEL: "error",
-  EXITS_SHUTDOWN_DRAIN_MS: "0",
-  EXITS_EXECUTION_PROVIDER: "cpu",
-  EXITS_DATA_DIR: dataDir,
-  EXITS_MODEL_POLL_MS: "50",
-  ...extra,
-});
+const baseEnv = (dataDir: string, extra: Record<string, string> = {}) =>
+  loopbackServiceEnv(dataDir, { EXITS_MODEL_POLL_MS: "50", ...extra });
 
 interface Fixture {
   dir: string;
@@ -419,7 +411,14 @@ describe("MaskService queue, deadlines and loading", () => {
         model: "",
       });
       assert.equal(info.ready, false);
+      // A client that retries UNAVAILABLE (ContractClient's default) simply waits for the model.
+      const patient = client.unary<PredictMasksRequest, PredictMasksResponse>(
+        "predictMasks",
+        requestOf(fx.set, fx.set.objects.slice(0, 1)),
+      );
+      await new Promise((r) => setTimeout(r, 300));
       open();
+      assert.equal((await patient).images[0]!.masks.length, 1);
       await until("SERVING", async () => (await checkHealth(address, SERVICE)) === "SERVING");
       assert.equal(
         (await grpcCode(client.unary("predictMasks", requestOf(fx.set, fx.set.objects.slice(0, 1))))).code,

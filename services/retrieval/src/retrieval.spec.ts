@@ -23,6 +23,7 @@ import {
 import {
   checkHealth,
   contractServiceSpec,
+  loopbackServiceEnv,
   metricSample,
   type RunningService,
   scrapeMetrics,
@@ -86,18 +87,8 @@ describe("RetrievalService over real gRPC", () => {
   let address: string;
   let library: ObjectScores[];
 
-  const env = (dataDir: string, extra: Record<string, string> = {}) => ({
-    EXITS_GRPC_HOST: "127.0.0.1",
-    EXITS_GRPC_PORT: "0",
-    EXITS_METRICS_PORT: "0",
-    EXITS_LOG_LEVEL: "error",
-    EXITS_SHUTDOWN_DRAIN_MS: "0",
-    EXITS_DATA_DIR: dataDir,
-    EXITS_EXECUTION_PROVIDER: "cpu",
-    EXITS_INTRA_OP_THREADS: "1",
-    EXITS_SIMILARITY_MAX_BATCH: "4",
-    ...extra,
-  });
+  const env = (dataDir: string, extra: Record<string, string> = {}) =>
+    loopbackServiceEnv(dataDir, { EXITS_SIMILARITY_MAX_BATCH: "4", ...extra });
 
   before(async () => {
     fx = await tinyExtractorFixture({ crop: { size: 32, patch: 4 } });

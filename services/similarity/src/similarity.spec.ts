@@ -17,6 +17,7 @@ import { compileRetrieval } from "@exits/exits";
 import {
   checkHealth,
   contractServiceSpec,
+  loopbackServiceEnv,
   metricSample,
   type RunningService,
   scrapeMetrics,
@@ -71,18 +72,10 @@ describe("SimilarityService over real gRPC", () => {
 
   before(async () => {
     fx = await tinyExtractorFixture();
-    const env = {
-      EXITS_GRPC_HOST: "127.0.0.1",
-      EXITS_GRPC_PORT: "0",
-      EXITS_METRICS_PORT: "0",
-      EXITS_LOG_LEVEL: "error",
-      EXITS_SHUTDOWN_DRAIN_MS: "0",
-      EXITS_DATA_DIR: fx.dataDir,
-      EXITS_EXECUTION_PROVIDER: "cpu",
-      EXITS_INTRA_OP_THREADS: "1",
+    const env = loopbackServiceEnv(fx.dataDir, {
       EXITS_MAX_OBJECTS_PER_REQUEST: "64",
       EXITS_SIMILARITY_MAX_BATCH: "2",
-    };
+    });
     service = await startGrpcService(contractServiceSpec("similarity", SimilarityModule), env);
     address = `127.0.0.1:${service.grpcPort}`;
     client = new ContractClient("similarity", address);

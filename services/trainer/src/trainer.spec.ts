@@ -14,6 +14,7 @@ import { JobState, type TrainingJob, type TrainingJobEvent, type TrainingJobSpec
 import { writeSyntheticDataset } from "@exits/dataset";
 import {
   contractServiceSpec,
+  loopbackServiceEnv,
   metricSample,
   type RunningService,
   scrapeMetrics,
@@ -25,16 +26,7 @@ import { status } from "@grpc/grpc-js";
 import { TrainerModule } from "./trainer.module.js";
 
 const repoRoot = new URL("../../../", import.meta.url).pathname;
-const env = (dataDir: string) => ({
-  EXITS_GRPC_HOST: "127.0.0.1",
-  EXITS_GRPC_PORT: "0",
-  EXITS_METRICS_PORT: "0",
-  EXITS_LOG_LEVEL: "error",
-  EXITS_SHUTDOWN_DRAIN_MS: "0",
-  EXITS_EXECUTION_PROVIDER: "cpu",
-  EXITS_INTRA_OP_THREADS: "1",
-  EXITS_DATA_DIR: dataDir,
-});
+const env = (dataDir: string) => loopbackServiceEnv(dataDir);
 
 const TINY_VIT = { patchSize: 8, embedDim: 16, depth: 1, numHeads: 2 };
 const DATASET = { annotations: "datasets/syn/annotations.json", imagesDir: "datasets/syn/images" };
