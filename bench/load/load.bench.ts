@@ -9,10 +9,12 @@ import { parseArgs } from "node:util";
 import type { PredictMasksRequest, PredictMasksResponse } from "@exits/contracts";
 import { writeSyntheticDataset } from "@exits/dataset";
 import { canonicalCrop, initGeneratorParams, MaskPredictor, type MethodObject, ObjectSet } from "@exits/exits";
+import { loopbackServiceEnv } from "@exits/platform";
 import { startMaskService } from "@exits/service-mask";
 import {
   ContractClient,
   DataPaths,
+  extremePointsToWire,
   MaskInference,
   ModelRegistry,
   tinyGeneratorConfig,
@@ -55,14 +57,8 @@ function requestOf(set: ObjectSet, imageId: number, objects: readonly MethodObje
         image: { path: `datasets/syn/images/${set.image(imageId).file_name}` },
         key: String(imageId),
         objects: objects.map((o) => {
-          const [t, l, b, r] = o.points;
           return {
-            extremePoints: {
-              top: { x: t[0], y: t[1] },
-              left: { x: l[0], y: l[1] },
-              bottom: { x: b[0], y: b[1] },
-              right: { x: r[0], y: r[1] },
-            },
+            extremePoints: extremePointsToWire(o.points),
             categoryId: o.categoryId,
             key: String(o.id),
           };
@@ -124,16 +120,9 @@ async function drive(
 }
 
 async function grpcRun(mode: string, dir: string, delayMs: string, requests: PredictMasksRequest[]): Promise<Run> {
-  const service = await startMaskService({
-    EXITS_GRPC_HOST: "127.0.0.1",
-    EXITS_GRPC_PORT: "0",
-    EXITS_METRICS_PORT: "0",
-    EXITS_LOG_LEVEL: "error",
-    EXITS_SHUTDOWN_DRAIN_MS: "0",
-    EXITS_EXECUTION_PROVIDER: "cpu",
-    EXITS_DATA_DIR: dir,
-    EXITS_MASK_MAX_QUEUE_DELAY_MS: delayMs,
-  });
+  const service = await startMaskService(
+    loopbackServiceEnv(dir, { EXITS_INTRA_OP_THREADS: "2", EXITS_MASK_MAX_QUEUE_DELAY_MS: delayMs }),
+  );
   const client = new ContractClient("mask", `127.0.0.1:${service.grpcPort}`);
   try {
     for (let i = 0; i < 200; i++) {

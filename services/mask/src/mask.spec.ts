@@ -25,7 +25,13 @@ import {
   scrapeMetrics,
   startGrpcService,
 } from "@exits/platform";
-import { ContractClient, type ModelLoader, remoteMaskPredictor, writeTinyGenerator } from "@exits/serving";
+import {
+  ContractClient,
+  extremePointsToWire,
+  type ModelLoader,
+  remoteMaskPredictor,
+  writeTinyGenerator,
+} from "@exits/serving";
 import * as grpc from "@grpc/grpc-js";
 import { CrfModule } from "../../crf/src/crf.module.js";
 import { startMaskService } from "./mask.service-spec.js";
@@ -56,14 +62,8 @@ function requestOf(set: ObjectSet, objects: readonly MethodObject[], extra: Part
       image: { path: `datasets/syn/images/${set.image(imageId).file_name}` },
       key: String(imageId),
       objects: list.map((o) => {
-        const [t, l, b, r] = o.points;
         return {
-          extremePoints: {
-            top: { x: t[0], y: t[1] },
-            left: { x: l[0], y: l[1] },
-            bottom: { x: b[0], y: b[1] },
-            right: { x: r[0], y: r[1] },
-          },
+          extremePoints: extremePointsToWire(o.points),
           categoryId: o.categoryId,
           key: String(o.id),
         };

@@ -67,3 +67,9 @@ export function extremePointsFromWire(
     );
   return points;
 }
+
+/** The method's [x, y] extreme points as the wire message (the inverse of `extremePointsFromWire`). */
+export function extremePointsToWire(points: ExtremePoints): WirePoints {
+  const [top, left, bottom, right] = points.map(([x, y]) => ({ x, y }));
+  return { top, left, bottom, right };
+}

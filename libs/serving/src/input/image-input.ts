@@ -1,6 +1,9 @@
-import { stat } from "node:fs/promises";
+import { realpathSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { Image as WireImage } from "@exits/contracts";
 import { decodeImage, type RgbImage } from "@exits/dataset";
+import type { ObjectSet } from "@exits/exits";
 import type { DataPaths } from "../paths/data-paths.js";
 import { ObjectInputError } from "./object-issue.js";
 
@@ -62,4 +65,27 @@ export async function decodeWireImage(wire: WireImage | undefined, field: string
       );
   }
   return image;
+}
+
+/**
+ * An image of a set as a request should carry it to a service sharing the data directory: by its
+ * data-directory path when its real path lies inside (`paths` given), else as its encoded bytes
+ * (an image reached through a symlink that leads out is sent as bytes). The declared size guards
+ * against a wrong file on the other side.
+ */
+export async function setImageToWire(
+  set: ObjectSet,
+  imageId: number,
+  paths: DataPaths | undefined,
+): Promise<WireImage> {
+  const info = set.image(imageId);
+  const file = join(set.imageDir, info.file_name);
+  if (paths) {
+    try {
+      return { path: paths.toClient(realpathSync(file)), width: info.width, height: info.height };
+    } catch {
+      // outside the data directory
+    }
+  }
+  return { encoded: await readFile(file), width: info.width, height: info.height };
 }

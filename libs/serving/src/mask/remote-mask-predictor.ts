@@ -1,7 +1,4 @@
-import { readFile } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import {
-  type Image,
   type ImageObjects,
   InvalidPolicy,
   type PredictConfig,
@@ -11,6 +8,9 @@ import {
 import { decodeRle } from "@exits/dataset";
 import type { MethodObject, ObjectMask, ObjectMaskPredictor, ObjectSet } from "@exits/exits";
 import type { ContractClient } from "../clients/contract-client.js";
+import { extremePointsToWire } from "../input/extreme-points-input.js";
+import { setImageToWire } from "../input/image-input.js";
+import { DataPaths } from "../paths/data-paths.js";
 
 export interface RemoteMaskPredictorOptions {
   /**
@@ -26,18 +26,6 @@ export interface RemoteMaskPredictorOptions {
   timeoutMs?: number;
 }
 
-/** The image of a COCO entry as the service should get it. */
-async function wireImage(set: ObjectSet, imageId: number, dataDir: string | undefined): Promise<Image> {
-  const info = set.image(imageId);
-  const file = resolve(join(set.imageDir, info.file_name));
-  if (dataDir !== undefined) {
-    const rel = relative(resolve(dataDir), file);
-    if (!rel.startsWith("..") && !isAbsolute(rel))
-      return { path: rel.split(sep).join("/"), width: info.width, height: info.height };
-  }
-  return { encoded: await readFile(file), width: info.width, height: info.height };
-}
-
 /**
  * The ObjectMaskPredictor port over gRPC (design.md "Ports and adapters"): a set's objects,
  * grouped by image in first-seen order, as one PredictMasks call; each RLE decoded back into a
@@ -47,6 +35,7 @@ export function remoteMaskPredictor(
   client: ContractClient,
   options: RemoteMaskPredictorOptions = {},
 ): ObjectMaskPredictor {
+  const paths = options.dataDir ? new DataPaths(options.dataDir) : undefined;
   return {
     batch: options.batch ?? 64,
     async predictObjects(set: ObjectSet, objects: readonly MethodObject[]): Promise<ObjectMask[]> {
@@ -59,17 +48,11 @@ export function remoteMaskPredictor(
       const images: ImageObjects[] = [];
       for (const [imageId, indices] of groups)
         images.push({
-          image: await wireImage(set, imageId, options.dataDir),
+          image: await setImageToWire(set, imageId, paths),
           key: String(imageId),
           objects: indices.map((k) => {
-            const [top, left, bottom, right] = objects[k]!.points;
             return {
-              extremePoints: {
-                top: { x: top[0], y: top[1] },
-                left: { x: left[0], y: left[1] },
-                bottom: { x: bottom[0], y: bottom[1] },
-                right: { x: right[0], y: right[1] },
-              },
+              extremePoints: extremePointsToWire(objects[k]!.points),
               categoryId: objects[k]!.categoryId,
               key: String(objects[k]!.id),
             };

@@ -1,11 +1,10 @@
-import { realpathSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { RetrievalItem, RetrievePointsResponse, Image as WireImage } from "@exits/contracts";
-import { cropToImage, type Point, patchCentre } from "@exits/dataset";
+import { cropToImage, patchCentre } from "@exits/dataset";
 import type { MethodConfig, ObjectPoints, ObjectSet, PointRetriever } from "@exits/exits";
 import type { ContractClient } from "../clients/contract-client.js";
 import { retrievalConfigToWire } from "../config/retrieval-config.js";
+import { extremePointsToWire } from "../input/extreme-points-input.js";
+import { setImageToWire } from "../input/image-input.js";
 import { DataPaths } from "../paths/data-paths.js";
 import { cropTransformFromWire } from "../similarity/crop-transform-wire.js";
 
@@ -44,14 +43,12 @@ export function remotePointRetriever(options: RemotePointRetrieverOptions): Poin
         for (const object of objects) {
           let image = images.get(object.imageId);
           if (!image) {
-            image = await wireImageOf(set, object.imageId, paths);
+            image = await setImageToWire(set, object.imageId, paths);
             // Bytes are sent once per call at most; paths are cheap to keep.
             if (image.path !== undefined) images.set(object.imageId, image);
           }
-          const [top, left, bottom, right] = object.points;
-          const p = (q: Point) => ({ x: q[0], y: q[1] });
           items.push({
-            extremePoints: { top: p(top), left: p(left), bottom: p(bottom), right: p(right) },
+            extremePoints: extremePointsToWire(object.points),
             image,
             key: String(object.id),
           });
@@ -98,20 +95,4 @@ export function remotePointRetriever(options: RemotePointRetrieverOptions): Poin
       return out;
     },
   };
-}
-
-/** An image of the set by its data-directory path when it lies inside, else its encoded bytes. */
-async function wireImageOf(set: ObjectSet, imageId: number, paths: DataPaths | undefined): Promise<WireImage> {
-  const info = set.image(imageId);
-  const file = join(set.imageDir, info.file_name);
-  if (paths) {
-    try {
-      // Real path: an image reached through a symlink that leads out is sent as bytes.
-      const rel = paths.toClient(realpathSync(file));
-      return { path: rel, width: info.width, height: info.height };
-    } catch {
-      // outside the data directory
-    }
-  }
-  return { encoded: await readFile(file), width: info.width, height: info.height };
 }
