@@ -3,7 +3,7 @@ import { type BinaryMask, CocoWriter, exportAnnotation } from "@exits/dataset";
 import type { MethodConfig } from "../config/method-config.js";
 import type { MethodObject, ObjectSet } from "../data/object-set.js";
 import type { ObjectMaskPredictor } from "../ports/object-mask-predictor.js";
-import type { ProgressListener } from "../training/progress.js";
+import { type ProgressListener, unitProgress } from "../training/progress.js";
 import { type CropPredictor, cropMaskPredictor } from "./crop-mask-predictor.js";
 
 /** One generated mask, as the export wrote it. */
@@ -40,7 +40,7 @@ export async function exportDataset(
   const predictor = "predictObjects" in masks ? masks : cropMaskPredictor(masks, c);
   const writer = await CocoWriter.open(options.output, set.dataset);
   const n = set.objects.length;
-  const t0 = performance.now();
+  const progress = unitProgress(options.onProgress, "export", "objects", n);
   try {
     for (let start = 0; start < n; start += predictor.batch) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error("export cancelled");
@@ -59,16 +59,7 @@ export async function exportDataset(
         });
         options.onMask?.({ object: o, mask, score });
       }
-      const done = Math.min(n, start + predictor.batch);
-      const elapsed = (performance.now() - t0) / 1000;
-      options.onProgress?.({
-        stage: "export",
-        done,
-        total: n,
-        unit: "objects",
-        etaSeconds: ((n - done) * elapsed) / done,
-        itemsPerSecond: done / elapsed,
-      });
+      progress(Math.min(n, start + predictor.batch));
     }
     await writer.close();
   } catch (e) {

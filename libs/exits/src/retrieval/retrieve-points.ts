@@ -5,7 +5,7 @@ import { gridOf, type MethodConfig, type RetrievalConfig } from "../config/metho
 import { writeNormalisedChw } from "../data/crop-tensors.js";
 import type { MethodObject, ObjectSet } from "../data/object-set.js";
 import { canonicalCrop } from "../data/training-crop.js";
-import type { ProgressListener } from "../training/progress.js";
+import { type ProgressListener, unitProgress } from "../training/progress.js";
 import type { ObjectPoints } from "./point-labels.js";
 import { compileRetrieval } from "./retrieval-graph.js";
 import { type CropSeeds, cropSeeds, seedDistributions } from "./seeds.js";
@@ -51,7 +51,7 @@ export async function retrievalScores(
   const batch = Math.max(1, Math.min(options.batch ?? c.export.batch, n));
   const graph = await compileRetrieval(c, extractor, batch, alphas, options);
   const out: ObjectScores[] = [];
-  const t0 = performance.now();
+  const progress = unitProgress(options.onProgress, "retrieval", "objects", n);
   try {
     for (let start = 0; start < n; start += batch) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error("retrieval cancelled");
@@ -89,16 +89,7 @@ export async function retrievalScores(
         });
       }
       out.push(...records);
-      const done = Math.min(n, start + batch);
-      const elapsed = (performance.now() - t0) / 1000;
-      options.onProgress?.({
-        stage: "retrieval",
-        done,
-        total: n,
-        unit: "objects",
-        etaSeconds: ((n - done) * elapsed) / done,
-        itemsPerSecond: done / elapsed,
-      });
+      progress(Math.min(n, start + batch));
     }
   } finally {
     await graph.release();

@@ -13,3 +13,28 @@ export interface Progress {
 }
 
 export type ProgressListener = (p: Progress) => void;
+
+/**
+ * A stage's progress over `total` units, timed from now: call it with the units done so far and
+ * it reports the rate and an ETA at that rate (no-op without a listener).
+ */
+export function unitProgress(
+  listener: ProgressListener | undefined,
+  stage: string,
+  unit: string,
+  total: number,
+): (done: number) => void {
+  const t0 = performance.now();
+  return (done) => {
+    if (!listener || done <= 0) return;
+    const elapsed = (performance.now() - t0) / 1000;
+    listener({
+      stage,
+      done,
+      total,
+      unit,
+      etaSeconds: ((total - done) * elapsed) / done,
+      itemsPerSecond: done / elapsed,
+    });
+  };
+}

@@ -1,6 +1,6 @@
 import type { RetrievalItem, RetrievePointsResponse, Image as WireImage } from "@exits/contracts";
 import { cropToImage, patchCentre } from "@exits/dataset";
-import type { MethodConfig, ObjectPoints, ObjectSet, PointRetriever } from "@exits/exits";
+import { type MethodConfig, type ObjectPoints, type ObjectSet, type PointRetriever, unitProgress } from "@exits/exits";
 import type { ContractClient } from "../clients/contract-client.js";
 import { retrievalConfigToWire } from "../config/retrieval-config.js";
 import { extremePointsToWire } from "../input/extreme-points-input.js";
@@ -34,8 +34,8 @@ export function remotePointRetriever(options: RemotePointRetrieverOptions): Poin
     async retrieve(set: ObjectSet, c: MethodConfig, o = {}) {
       const out: ObjectPoints[] = [];
       const images = new Map<number, WireImage>();
-      const t0 = performance.now();
       const n = set.objects.length;
+      const progress = unitProgress(o.onProgress, "retrieval", "objects", n);
       for (let start = 0; start < n; start += batch) {
         if (o.signal?.aborted) throw o.signal.reason ?? new Error("retrieval cancelled");
         const objects = set.objects.slice(start, start + batch);
@@ -81,16 +81,7 @@ export function remotePointRetriever(options: RemotePointRetrieverOptions): Poin
             candidates: r.box.length,
           });
         });
-        const done = Math.min(n, start + batch);
-        const elapsed = (performance.now() - t0) / 1000;
-        o.onProgress?.({
-          stage: "retrieval",
-          done,
-          total: n,
-          unit: "objects",
-          etaSeconds: ((n - done) * elapsed) / done,
-          itemsPerSecond: done / elapsed,
-        });
+        progress(Math.min(n, start + batch));
       }
       return out;
     },
