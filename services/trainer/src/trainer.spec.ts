@@ -219,8 +219,15 @@ describe("TrainerService over real gRPC on loopback", () => {
     const progress = events.filter((e) => e.progress).map((e) => e.progress!);
     assert.ok(progress.every((p) => Number.isFinite(p.lossPoint) && p.lossCrf >= 0 && p.lambdaCrf > 0));
     assert.ok(progress.at(-1)!.epoch === 1, "epochs counted from 0");
-    const evaluation = events.find((e) => e.evaluation)?.evaluation;
-    assert.ok(evaluation && evaluation.miou >= 0 && evaluation.miou <= 1);
+    // One validation result per epoch (2 epochs), in order, each a fraction.
+    const evaluations = events.filter((e) => e.evaluation).map((e) => e.evaluation!);
+    assert.deepEqual(
+      evaluations.map((e) => e.epoch),
+      [0, 1],
+    );
+    for (const e of evaluations) assert.ok(e.miou >= 0 && e.miou <= 1 && e.instanceMiou >= 0 && e.instanceMiou <= 1);
+    const final = await client.unary<unknown, TrainingJob>("getJob", { jobId: job.jobId });
+    assert.deepEqual(final.lastEvaluation, evaluations.at(-1));
     const manifest = JSON.parse(await readFile(join(dir, "models/generator/manifest.json"), "utf8"));
     assert.equal(manifest.kind, "generator");
     assert.equal(manifest.training.weights, "ema-teacher");

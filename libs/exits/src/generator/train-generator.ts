@@ -28,7 +28,11 @@ export async function trainGenerator(
   set: ObjectSet,
   points: readonly (ObjectPoints | undefined)[] | undefined,
   c: MethodConfig,
-  options: StageOptions & { encoder?: ReadonlyMap<string, HostTensor> },
+  options: StageOptions & {
+    encoder?: ReadonlyMap<string, HostTensor>;
+    /** After each epoch, with the weights a label export would use then (the EMA teacher, else the student). */
+    onEpochEnd?: (epoch: number, labeller: Map<string, HostTensor>) => Promise<void>;
+  },
 ): Promise<{
   parameters: Map<string, HostTensor>;
   teacher: Map<string, HostTensor> | undefined;
@@ -58,6 +62,12 @@ export async function trainGenerator(
     onProgress: options.onProgress,
     budgetSeconds: options.budgetSeconds,
     signal: options.signal,
+    ...(options.onEpochEnd
+      ? {
+          onEpochEnd: (epoch, state) =>
+            options.onEpochEnd!(epoch, (withCrf ? teacherOf(state.optimizerState) : undefined) ?? state.parameters),
+        }
+      : {}),
     async batch(indices, step, rng) {
       const images = new Float32Array(batch * 3 * S * S);
       const teacher = withCrf ? new Float32Array(batch * 3 * S * S) : undefined;
@@ -106,10 +116,13 @@ export async function trainGenerator(
       return feeds;
     },
   });
-  let teacherParams: Map<string, HostTensor> | undefined;
-  if (withCrf) {
-    teacherParams = new Map();
-    for (const [k, v] of run.optimizerState) if (k.startsWith("ema:")) teacherParams.set(k.slice(4), v);
-  }
-  return { parameters: run.parameters, teacher: teacherParams, run };
+  // Without the CRF loss there is no teacher to label with (the EMA only feeds the CRF target).
+  return { parameters: run.parameters, teacher: withCrf ? teacherOf(run.optimizerState) : undefined, run };
+}
+
+/** The EMA teacher's weights from the optimiser state (`ema:<name>`), when the run keeps one. */
+function teacherOf(optimizerState: ReadonlyMap<string, HostTensor>): Map<string, HostTensor> | undefined {
+  const teacher = new Map<string, HostTensor>();
+  for (const [k, v] of optimizerState) if (k.startsWith("ema:")) teacher.set(k.slice(4), v);
+  return teacher.size > 0 ? teacher : undefined;
 }

@@ -39,6 +39,15 @@ export interface TrainLoopSpec {
   /** Stop cleanly (checkpoint, then return) once this many seconds have passed. */
   budgetSeconds?: number;
   signal?: AbortSignal;
+  /**
+   * After the last step of each epoch (0-based `epoch`), with the weights at that point: for
+   * per-epoch validation. Runs outside the graph and draws nothing, so it cannot change the
+   * losses a resumed job logs.
+   */
+  onEpochEnd?: (
+    epoch: number,
+    state: { parameters: Map<string, HostTensor>; optimizerState: Map<string, HostTensor> },
+  ) => Promise<void>;
 }
 
 export interface TrainLoopResult {
@@ -172,6 +181,11 @@ export async function runTrainLoop(spec: TrainLoopSpec): Promise<TrainLoopResult
         detail: { epoch: epoch + 1, lr, ...record.losses },
       });
       if (done % spec.training.checkpointEvery === 0 || done === totalSteps) await save();
+      if (spec.onEpochEnd && done % stepsPerEpoch === 0)
+        await spec.onEpochEnd(done / stepsPerEpoch - 1, {
+          parameters: runner.parameters(),
+          optimizerState: runner.optimizerState(),
+        });
       if (
         spec.budgetSeconds !== undefined &&
         (performance.now() - t0) / 1000 > spec.budgetSeconds &&

@@ -192,6 +192,12 @@ async function runGeneratorJob(
       0,
     ) / Math.max(1, points.length);
   const progress = progressMapper(deps, r, ctx, c.generator, { lambdaCrfAt: (step) => crfWeightAt(c, step), coverage });
+  // With a validation set: mIoU of the pasted pseudo masks at the end of every epoch, with the
+  // weights a label export would use at that point (the EMA teacher).
+  const validation = r.validation
+    ? await readDataset(paths, r.validation, "spec.generator.validation", { groundTruth: true })
+    : undefined;
+  let lastEvaluation: EvaluationResult | undefined;
   const gen = await trainGenerator(set, points, c, {
     dir: trainDirOf(ctx.jobDir),
     encoder: extractor.parameters,
@@ -199,17 +205,20 @@ async function runGeneratorJob(
     logger: deps.logger,
     onProgress: (p) => progress.handle(p),
     signal: ctx.signal,
+    ...(validation
+      ? {
+          onEpochEnd: async (epoch: number, labeller: Map<string, HostTensor>) => {
+            const evaluation = await evaluateGenerator(validation, labeller, c, runtime, epoch);
+            if (!evaluation) return;
+            lastEvaluation = evaluation;
+            ctx.emit({ evaluation }, { lastEvaluation });
+          },
+        }
+      : {}),
   });
   progress.flushCheckpoint();
   // MAL labels with the EMA teacher (as runPipeline): steadier than any one student.
   const labeller = gen.teacher ?? gen.parameters;
-  let lastEvaluation: EvaluationResult | undefined;
-  if (r.validation) {
-    ctx.report({ done: gen.run.steps, total: gen.run.totalSteps, message: "evaluating on the validation set" });
-    const validation = await readDataset(paths, r.validation, "spec.generator.validation", { groundTruth: true });
-    lastEvaluation = await evaluateGenerator(validation, labeller, c, runtime, c.generator.epochs - 1);
-    if (lastEvaluation) ctx.emit({ evaluation: lastEvaluation }, { lastEvaluation });
-  }
   const out = paths.resolve("spec.output_dir", r.outputDir);
   await saveModel(out, labeller, {
     kind: "generator",
